@@ -1,0 +1,50 @@
+"""Sources -> standardised records: the first two stages of every command.
+
+``prepare`` reads every source of a job into the canonical ``records`` table (with rejects),
+then standardises it into ``std_records``. ``validate`` runs it and summarises data quality.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+
+from .job import Job
+from .quality import QualitySummary, quality_summary
+from .sources import load_sources, read_cme_cases, read_postcode_lookup
+from .standardise import standardise_records
+
+
+@dataclass
+class Prepared:
+    con: duckdb.DuckDBPyConnection
+    job: Job
+    rejects: pd.DataFrame
+    row_counts: dict[str, int]
+    has_cme_cases: bool
+    has_postcode_lookup: bool
+
+    @property
+    def n_records(self) -> int:
+        return self.con.execute("select count(*) from std_records").fetchall()[0][0]
+
+
+def prepare(job: Job, con: duckdb.DuckDBPyConnection) -> Prepared:
+    """Load and standardise all sources of ``job`` into ``con`` (tables records, std_records)."""
+    loaded = load_sources(con, job)
+    standardise_records(
+        con, reference_date=job.reference_date,
+        date_formats={s.name: s.date_format for s in job.sources},
+    )
+    cases = read_cme_cases(con, job)
+    lookup = read_postcode_lookup(con, job)
+    return Prepared(con=con, job=job, rejects=loaded.rejects, row_counts=loaded.row_counts,
+                    has_cme_cases=cases is not None, has_postcode_lookup=lookup is not None)
+
+
+def validate(job: Job, con: duckdb.DuckDBPyConnection) -> QualitySummary:
+    """Prepare the job's sources and summarise their data quality (no linking)."""
+    prepared = prepare(job, con)
+    return quality_summary(con, rejects=prepared.rejects, row_counts=prepared.row_counts)
