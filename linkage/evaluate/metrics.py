@@ -23,43 +23,55 @@ def _f1(p: float, r: float) -> float:
     return 2 * p * r / (p + r) if p + r else 0.0
 
 
-def _joined(con: duckdb.DuckDBPyConnection, identities: str, truth: str) -> None:
-    """Records with both their predicted child and true person (only records in both tables)."""
+def _joined(con: duckdb.DuckDBPyConnection, identities: str, truth: str, focus_sql: str | None = None) -> None:
+    """Records with both their predicted child and true person (only records in both tables).
+
+    ``focus`` marks the records of the persons ``focus_sql`` returns (all records without it).
+    """
+    focus = f"t.person_id in ({focus_sql})" if focus_sql else "true"
     con.execute(f"""
         create or replace temp table _ev as
-        select i.source, i.record_id, i.child_id, t.person_id
+        select i.source, i.record_id, i.child_id, t.person_id, {focus} as focus
         from {identities} i join {truth} t on t.source = i.source and t.record_id = i.record_id
     """)
 
 
-def pairwise_metrics(con: duckdb.DuckDBPyConnection, identities: str, truth: str) -> dict:
-    """Pairwise precision/recall/F1, B-cubed precision/recall/F1 and exact reconstruction."""
-    _joined(con, identities, truth)
+def pairwise_metrics(con: duckdb.DuckDBPyConnection, identities: str, truth: str,
+                     focus_sql: str | None = None) -> dict:
+    """Pairwise precision/recall/F1, B-cubed precision/recall/F1 and exact reconstruction.
+
+    With ``focus_sql`` (a query returning person_id), the figures are about those persons, e.g.
+    the children of a world that also holds adults and unrelated travellers: recall over their
+    true pairs, precision over every predicted pair that touches one of their records (so a
+    traveller wrongly merged into a child's identity counts against it).
+    """
+    _joined(con, identities, truth, focus_sql)
     tp, pred, true = con.execute("""
-        with both_ as (select count(*) n from _ev group by child_id, person_id),
-             pred as (select count(*) n from _ev group by child_id),
-             tru as (select count(*) n from _ev group by person_id)
-        select (select coalesce(sum(n*(n-1)/2), 0) from both_), (select coalesce(sum(n*(n-1)/2), 0) from pred),
+        with both_ as (select count(*) n from _ev where focus group by child_id, person_id),
+             pred as (select count(*) n, count(*) filter (where not focus) m from _ev group by child_id),
+             tru as (select count(*) n from _ev where focus group by person_id)
+        select (select coalesce(sum(n*(n-1)/2), 0) from both_),
+               (select coalesce(sum(n*(n-1)/2 - m*(m-1)/2), 0) from pred),
                (select coalesce(sum(n*(n-1)/2), 0) from tru)
     """).fetchall()[0]
     b3p, b3r = con.execute("""
         with x as (
-            select count(*) over (partition by child_id, person_id) as both_n,
+            select focus, count(*) over (partition by child_id, person_id) as both_n,
                    count(*) over (partition by child_id) as c_n, count(*) over (partition by person_id) as t_n
             from _ev)
-        select avg(both_n / c_n), avg(both_n / t_n) from x
+        select avg(both_n / c_n), avg(both_n / t_n) from x where focus
     """).fetchall()[0]
     exact, persons = con.execute("""
         with per_person as (
             select person_id, count(distinct child_id) as n_children, min(child_id) as child_id, count(*) as n
-            from _ev group by person_id),
+            from _ev where focus group by person_id),
         per_child as (select child_id, count(*) as n from _ev group by child_id)
         select count(*) filter (where p.n_children = 1 and c.n = p.n), count(*)
         from per_person p join per_child c on c.child_id = p.child_id
     """).fetchall()[0]
     precision, recall = _ratio(tp, pred), _ratio(tp, true)
     b3p, b3r = float(b3p or 1.0), float(b3r or 1.0)
-    return {"records": con.execute("select count(*) from _ev").fetchall()[0][0],
+    return {"records": con.execute("select count(*) from _ev where focus").fetchall()[0][0],
             "true_pairs": int(true), "predicted_pairs": int(pred), "true_positive_pairs": int(tp),
             "precision": precision, "recall": recall, "f1": _f1(precision, recall),
             "bcubed_precision": b3p, "bcubed_recall": b3r, "bcubed_f1": _f1(b3p, b3r),
@@ -91,8 +103,8 @@ def recall_by_group(con: duckdb.DuckDBPyConnection, identities: str, truth: str,
                        from _ev e join _people p using (person_id) {kind_filter}),
             both_ as (select grp, count(*) n from g group by grp, person_id, child_id),
             tru as (select grp, count(*) n from g group by grp, person_id)
-            select '{dim}' as dimension, t.grp as "group", t.true_pairs,
-                   coalesce(b.tp, 0) as true_positive_pairs,
+            select '{dim}' as dimension, t.grp as "group", cast(t.true_pairs as bigint) as true_pairs,
+                   cast(coalesce(b.tp, 0) as bigint) as true_positive_pairs,
                    case when t.true_pairs = 0 then null else coalesce(b.tp, 0) / t.true_pairs end as recall
             from (select grp, sum(n*(n-1)/2) true_pairs, count(*) children from tru group by grp) t
             left join (select grp, sum(n*(n-1)/2) tp from both_ group by grp) b using (grp)

@@ -51,3 +51,17 @@ def test_recall_by_group_separates_groups():
     assert by[("name_group", "english")] == 1.0 and by[("name_group", "polish")] == 0.0
     assert by[("age_band", "11-15")] == 1.0 and by[("age_band", "16+")] == 0.0
     assert by[("sex", "F")] == 1.0
+
+
+def test_focus_counts_a_wrong_merge_with_an_outsider_against_precision():
+    con = duckdb.connect()
+    truth = [("a", "1", "C1"), ("b", "1", "C1"), ("border", "9", "D1"), ("ct", "7", "A1"), ("ct", "8", "A1")]
+    # the child's identity wrongly absorbs a decoy traveller; the adult's two records are missed
+    predicted = [("a", "1", "X"), ("b", "1", "X"), ("border", "9", "X"), ("ct", "7", "Y"), ("ct", "8", "Z")]
+    tables(con, predicted, truth)
+    m = pairwise_metrics(con, "ids", "truth", focus_sql="select 'C1'")
+    assert m["true_pairs"] == 1 and m["true_positive_pairs"] == 1
+    assert m["predicted_pairs"] == 3            # a1-b1, a1-border9, b1-border9 all touch the child
+    assert m["precision"] == pytest.approx(1 / 3)
+    assert m["recall"] == 1.0                    # the adult's missed pair is not the child's
+    assert m["exactly_reconstructed"] == 0.0     # the child's identity holds an extra record

@@ -1,0 +1,38 @@
+"""Reading ground truth files (evaluation only: linking never reads them)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from ..errors import ChildlinkError
+
+TRUTH_COLUMNS = ("source", "record_id", "person_id")
+
+
+def read_truth(con: duckdb.DuckDBPyConnection, path: str | Path, table: str = "truth") -> str:
+    """Load ``truth.csv`` (source, record_id, person_id) into ``table``."""
+    path = Path(path)
+    if not path.is_file():
+        raise ChildlinkError("truth file not found", file=str(path))
+    rel = con.read_csv(str(path), all_varchar=True, header=True)
+    missing = [c for c in TRUTH_COLUMNS if c not in rel.columns]
+    if missing:
+        raise ChildlinkError("truth file lacks required column", file=str(path), column=missing[0])
+    con.execute(f"create or replace table {table} as select source, record_id, person_id from rel")
+    dupes = con.execute(f"""select count(*) from (select 1 from {table} group by source, record_id
+                            having count(*) > 1)""").fetchall()[0][0]
+    if dupes:
+        raise ChildlinkError(f"{dupes} (source, record_id) keys appear more than once", file=str(path))
+    return table
+
+
+def read_people(con: duckdb.DuckDBPyConnection, path: str | Path, table: str = "truth_people") -> str | None:
+    """Load ``truth_people.csv`` if it exists (person_id, dob, sex, name_group, ...)."""
+    path = Path(path)
+    if not path.is_file():
+        return None
+    rel = con.read_csv(str(path), all_varchar=True, header=True)
+    con.execute(f"create or replace table {table} as select * from rel")
+    return table

@@ -1,0 +1,36 @@
+"""Training a model for a job: read, standardise, train, check, save.
+
+``childlink train`` calls ``train_job``. With ``truth`` (a truth.csv of source, record_id,
+person_id) m probabilities are estimated from the labels instead of by EM; that is for
+measuring how close unsupervised training gets, or for LAs holding clerical labels.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from .blocking import load_rule_set
+from .job import Job
+from .model import TrainingResult, create_model_input, save_model, train
+from .prepare import prepare
+from .evaluate.truth import read_truth
+from .workspace import open_workspace
+
+
+def train_job(job: Job, out: str | Path, *, truth: str | Path | None = None,
+              fallback: Path | None = None) -> TrainingResult:
+    """Train on ``job``'s records and save the model JSON to ``out``."""
+    con = open_workspace()
+    prepare(job, con)
+    table = create_model_input(con, job.reference_date)
+    label_column = None
+    if truth is not None:
+        read_truth(con, truth)
+        con.execute(f"""create or replace table {table} as
+                        select i.*, t.person_id from {table} i left join truth t using (source, record_id)
+                        order by rec_key""")
+        label_column = "person_id"
+    result = train(con, table, load_rule_set(job.linkage.blocking_rules), seed=job.linkage.seed,
+                   max_pairs=job.linkage.max_pairs_em, label_column=label_column, fallback=fallback)
+    save_model(result.model, out)
+    return result
