@@ -2,7 +2,8 @@
 
 1. Records joined by pairs at or above the match threshold form connected components.
 2. A component must not hold two different valid NHS numbers, two school enrolments
-   open at the same time at different schools, or an adult's record and a child's. Such a component is re-clustered using only
+   open at the same time at different schools, an adult's record and a child's, or two
+   passports used over the same period. Such a component is re-clustered using only
    its stronger pairs, raising the bar step by step, until the conflict goes; if it
    survives even overwhelming evidence it is kept and flagged for review.
 3. Chaining: two groups that are each well linked inside but joined by a single weak pair
@@ -70,7 +71,7 @@ def _conflict_keys(con, records: str, std_records: str, reference_date: str) -> 
     """Per record, the values of which an identity may hold only one."""
     con.execute(f"""
         create or replace temp table _conflict_keys as
-        select r.rec_key, s.nhs_number_std, r.life_stage,
+        select r.rec_key, s.nhs_number_std, r.life_stage, r.passport_std, s.travel_date,
                case when s.source_type = 'education' and s.school_urn is not null
                          and (s.entry_date is null or s.entry_date <= DATE '{reference_date}')
                          and (s.leaving_date is null or s.leaving_date > DATE '{reference_date}')
@@ -80,11 +81,27 @@ def _conflict_keys(con, records: str, std_records: str, reference_date: str) -> 
 
 
 def _conflicted(con, labels: str) -> str:
+    """Components holding what one child cannot: two valid NHS numbers, two open school places,
+    an adult's and a child's record, or two passports in use over overlapping periods (a renewed
+    passport replaces the old one; a look-alike traveller's crossings interleave with the child's)."""
     return f"""
         select l.component from {labels} l join _conflict_keys k using (rec_key)
         group by l.component
         having count(distinct k.nhs_number_std) > 1 or count(distinct k.open_school) > 1
             or count(distinct k.life_stage) > 1
+        union
+        select a.component from (
+            select l.component, k.passport_std, min(k.travel_date) as first_used, max(k.travel_date) as last_used
+            from {labels} l join _conflict_keys k using (rec_key)
+            where k.passport_std is not null and k.travel_date is not null
+            group by l.component, k.passport_std) a
+        join (
+            select l.component, k.passport_std, min(k.travel_date) as first_used, max(k.travel_date) as last_used
+            from {labels} l join _conflict_keys k using (rec_key)
+            where k.passport_std is not null and k.travel_date is not null
+            group by l.component, k.passport_std) b
+          on a.component = b.component and a.passport_std < b.passport_std
+         and a.first_used <= b.last_used and b.first_used <= a.last_used
     """
 
 
@@ -185,7 +202,7 @@ def cluster(con: duckdb.DuckDBPyConnection, settings: ClusterSettings, *, record
                case when s.n = 1 then 1 - coalesce(o.p, 0)
                     else least(coalesce(tie.strongest, 0), 1 - coalesce(o.p, 0)) end as confidence,
                case when l.component in (select component from conflicted)
-                        then 'holds two NHS numbers, two open school places, or an adult and a child'
+                        then 'holds what one child cannot (two NHS numbers, open school places or passports in use, or an adult)'
                     when s.n >= {SPARSE_SIZE} and coalesce(d.links, 0) < {SPARSE_DENSITY} * s.n * (s.n - 1) / 2
                         then 'loosely linked: may chain different children'
                     when coalesce(o.p, 0) >= {low} then 'a record of another identity is a possible match'

@@ -1,0 +1,98 @@
+"""The model: EM guard, fallback, m floor, save/load, blocking rule sets."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from linkage.blocking import load_rule_set
+from linkage.errors import ChildlinkError
+from linkage.model import DEFAULT_MODEL, M_FLOOR, check_model, floor_m, load_model, train
+
+
+@pytest.fixture(scope="module")
+def default_model():
+    return load_model(DEFAULT_MODEL)
+
+
+def comparison(model, name):
+    return next(c for c in model["comparisons"] if c["output_column_name"] == name)
+
+
+def test_the_committed_default_model_passes_the_guard(default_model):
+    assert check_model(default_model) == []
+
+
+def test_guard_catches_m_close_to_u(default_model):
+    bad = copy.deepcopy(default_model)
+    for lv in comparison(bad, "forename")["comparison_levels"]:
+        if not lv.get("is_null_level"):
+            lv["m_probability"] = lv["u_probability"]
+    problems = check_model(bad)
+    assert any("forename" in p and "close to zero" in p for p in problems)
+
+
+def test_guard_catches_a_flipped_sign(default_model):
+    bad = copy.deepcopy(default_model)
+    levels = [lv for lv in comparison(bad, "dob")["comparison_levels"] if not lv.get("is_null_level")]
+    for key in ("m_probability", "u_probability"):      # agreement and disagreement trade places
+        levels[0][key], levels[-1][key] = levels[-1][key], levels[0][key]
+    problems = check_model(bad)
+    assert any(p.startswith("dob:") and "not stronger" in p for p in problems)
+    assert any(p.startswith("dob:") and "sign flipped" in p for p in problems)
+
+
+def test_floor_lifts_untrained_m_but_not_fixed_ones(default_model):
+    model = copy.deepcopy(default_model)
+    lv = [lv for lv in comparison(model, "address")["comparison_levels"] if not lv.get("is_null_level")][1]
+    lv["m_probability"] = 0.0
+    fixed = [lv for lv in comparison(model, "life_stage")["comparison_levels"] if lv.get("fix_m_probability")][0]
+    before = fixed["m_probability"]
+    floor_m(model)
+    assert lv["m_probability"] == M_FLOOR
+    assert fixed["m_probability"] == before < M_FLOOR
+
+
+def test_failed_training_falls_back_to_the_default_model(tmp_path, monkeypatch):
+    """Training that fails the guard returns the fallback model and says why."""
+    import duckdb
+
+    from linkage import model as model_module
+    from linkage.job import load_job
+    from linkage.prepare import prepare
+    from linkage.synthetic.world import generate
+
+    generate(150, 5, tmp_path)
+    job = load_job(tmp_path / "job.yaml")
+    con = duckdb.connect()
+    prepare(job, con)
+    table = model_module.create_model_input(con, job.reference_date)
+    monkeypatch.setattr(model_module, "check_model", lambda m: ["forename: m close to u"])
+    with pytest.warns(UserWarning, match="EM guard"):
+        result = train(con, table, load_rule_set("default"), seed=1, max_pairs=100_000,
+                       fallback=DEFAULT_MODEL)
+    assert result.fell_back and result.problems == ["forename: m close to u"]
+    assert result.model == load_model(DEFAULT_MODEL)
+
+
+def test_load_model_rejects_files_that_are_not_models(tmp_path, default_model):
+    (tmp_path / "x.json").write_text("{not json")
+    with pytest.raises(ChildlinkError, match="not a model JSON"):
+        load_model(tmp_path / "x.json")
+    older = copy.deepcopy(default_model)
+    older["comparisons"] = older["comparisons"][:3]
+    (tmp_path / "old.json").write_text(json.dumps(older))
+    with pytest.raises(ChildlinkError, match="expects"):
+        load_model(tmp_path / "old.json")
+
+
+def test_rule_sets_load_by_name_or_path_and_refuse_bad_rules(tmp_path):
+    rules = load_rule_set("default")
+    assert rules.rules[0].name == "nhs_number" and rules.training
+    (tmp_path / "mine.yaml").write_text("rules:\n  - name: both\n    equal: [dob_date]\n    sql: l.a = r.a\n")
+    with pytest.raises(ChildlinkError, match="exactly one of 'equal' or 'sql'"):
+        load_rule_set(tmp_path / "mine.yaml")
+    with pytest.raises(ChildlinkError, match="not found"):
+        load_rule_set("no_such_rules")
