@@ -41,8 +41,10 @@ MIN_AGREEMENT_WEIGHT = 2.0
 M_FLOOR = 0.001
 
 # Deterministic rules used to estimate the prior, and the share of true matches they find.
+# Each must be an equi-join: a condition such as list_has_any() makes DuckDB compare every
+# pair of records (91 s instead of 0.3 s on 100,000 records).
 PRIOR_RULES = ("l.nhs_number_std = r.nhs_number_std",
-               "list_has_any(l.upn_ids, r.upn_ids)",
+               "l.upn_ids[1] = r.upn_ids[1]",
                "l.forename1 = r.forename1 and l.surname_std = r.surname_std and l.dob_date = r.dob_date")
 PRIOR_RECALL = 0.8
 
