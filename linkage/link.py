@@ -17,7 +17,7 @@ import pandas as pd
 from .blocking import load_rule_set
 from .cluster import ClusterSettings, cluster
 from .job import Job
-from .model import DEFAULT_MODEL, create_model_input, load_model, with_rule_set
+from .model import DEFAULT_MODEL, create_model_input, load_model, with_prior_for, with_rule_set
 from .outputs import write_csv, write_parquet
 from .prepare import Prepared, prepare
 from .score import COMPARISON_NAMES, score_pairs
@@ -104,6 +104,7 @@ def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None,
 
     model_path = Path(model_path or job.linkage.model or DEFAULT_MODEL)
     model = with_rule_set(load_model(model_path), load_rule_set(job.linkage.blocking_rules))
+    model = with_prior_for(con, table, model)
     n_pairs = score_pairs(con, table, model, chunks=chunks,
                           progress=(lambda d, t: progress("score", d, t)) if progress else None)
     lap("score")

@@ -177,6 +177,18 @@ def floor_m(model: dict, floor: float = M_FLOOR) -> dict:
     return model
 
 
+def with_prior_for(con: duckdb.DuckDBPyConnection, table: str, model: dict) -> dict:
+    """``model`` with its prior re-estimated on ``table``.
+
+    The probability that two random records match falls as the data grows (about 1/N), so a
+    prior learned on one data set is wrong for another of a different size; m and u carry
+    over, the prior is re-estimated from the deterministic rules in a fraction of a second.
+    """
+    linker = make_linker(con, table, model)
+    linker.training.estimate_probability_two_random_records_match(list(PRIOR_RULES), recall=PRIOR_RECALL)
+    return linker.misc.save_model_to_json()
+
+
 def save_model(model: dict, path: str | Path) -> Path:
     from .outputs import write_text
 
