@@ -124,6 +124,21 @@ def level_weights(model: dict) -> dict[str, list[tuple[str, float]]]:
     return out
 
 
+def level_labels(model: dict) -> dict[str, dict[int, str]]:
+    """Label of each level by its comparison vector value (gamma) in scored pairs.
+
+    Splink numbers a comparison's levels from the top: with n non-null levels, the first is
+    n-1 and the last ("else") is 0; the null level is -1.
+    """
+    out = {}
+    for comp in model["comparisons"]:
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        labels = {len(levels) - 1 - i: lv.get("label_for_charts", lv["sql_condition"]) for i, lv in enumerate(levels)}
+        labels[-1] = "missing on one side"
+        out[comp["output_column_name"]] = labels
+    return out
+
+
 def check_model(model: dict) -> list[str]:
     """Signs that training failed: agreement not clearly positive, disagreement not negative,
     or parameters missing. Returns plain-English problems (empty list = the model is sane)."""

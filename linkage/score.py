@@ -13,7 +13,7 @@ from typing import Callable
 import duckdb
 
 from .comparisons import comparisons
-from .model import make_linker
+from .model import level_labels, make_linker
 
 COMPARISON_NAMES = tuple(c.get_comparison("duckdb").output_column_name for c in comparisons())
 
@@ -58,13 +58,12 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: dict, *, chun
 def explain_pair(con: duckdb.DuckDBPyConnection, pairs: str, rec_key_l: int, rec_key_r: int,
                  model: dict) -> list[dict]:
     """The per-comparison contributions to one pair's match weight, in model order."""
-    labels = {c["output_column_name"]: {lv.get("comparison_vector_value"): lv.get("label_for_charts")
-                                        for lv in c["comparison_levels"]} for c in model["comparisons"]}
+    labels = level_labels(model)
     row = con.execute(f"select * from {pairs} where rec_key_l = ? and rec_key_r = ?",
                       [rec_key_l, rec_key_r]).fetchdf()
     if row.empty:
         return []
     r = row.iloc[0]
     return [{"comparison": name, "level": int(r[f"gamma_{name}"]),
-             "label": labels.get(name, {}).get(int(r[f"gamma_{name}"])), "weight": float(r[f"mw_{name}"])}
+             "label": labels[name].get(int(r[f"gamma_{name}"])), "weight": float(r[f"mw_{name}"])}
             for name in COMPARISON_NAMES]

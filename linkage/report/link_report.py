@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from ..model import level_weights
+from ..blocking import load_rule_set
+from ..model import level_labels, level_weights
 from ..outputs import write_text
 from ..score import COMPARISON_NAMES
 from .page import Page, bar_chart
@@ -53,9 +54,9 @@ def _model_chart(model: dict) -> dict:
     return spec
 
 
-def _waterfall(row: pd.Series, prior_weight: float) -> dict:
-    steps = [{"step": "prior", "weight": round(prior_weight, 2)}]
-    steps += [{"step": f"{n} (level {int(row[f'gamma_{n}'])})", "weight": round(float(row[f"mw_{n}"]), 2)}
+def _waterfall(row: pd.Series, prior_weight: float, labels: dict) -> dict:
+    steps = [{"step": "prior: two records picked at random", "weight": round(prior_weight, 2)}]
+    steps += [{"step": f"{n}: {labels[n].get(int(row[f'gamma_{n}']), '?')}", "weight": round(float(row[f"mw_{n}"]), 2)}
               for n in COMPARISON_NAMES]
     frame = pd.DataFrame(steps)
     frame["sign"] = frame["weight"].map(lambda w: "for a match" if w >= 0 else "against")
@@ -71,7 +72,7 @@ def write_link_report(result, path: str | Path) -> Path:
                 f"Job {job.path.name}, home LA {job.home_la}, reference date {job.reference_date}, "
                 f"model {result.model_path.name}, match threshold {job.linkage.match_threshold}.")
     page.figures({"records": result.prepared.n_records, "rejected rows": len(result.prepared.rejects),
-                  "pairs scored": result.n_pairs, "children (identities)": s["identities"],
+                  "pairs scored": result.n_pairs, "identities (people)": s["identities"],
                   "identities to review": s["identities_needing_review"]})
 
     page.heading("Inputs and rejects")
@@ -80,24 +81,28 @@ def write_link_report(result, path: str | Path) -> Path:
         page.table(result.prepared.rejects.groupby(["source", "reason"]).size().rename("rows").reset_index())
 
     page.heading("Comparisons")
-    by_rule = con.execute("""select match_key as rule, count(*) as pairs,
+    by_rule = con.execute("""select cast(match_key as integer) as rule_number, count(*) as pairs,
                                     count(*) filter (where match_probability >= ?) as pairs_linked
-                             from pairs group by match_key order by match_key""",
+                             from pairs group by 1 order by 1""",
                           [job.linkage.match_threshold]).fetchdf()
-    page.paragraph("Pairs scored by the first blocking rule that found them (match_key in rule order).", "note")
+    names = [r.name for r in load_rule_set(job.linkage.blocking_rules).rules]
+    by_rule.insert(1, "rule", by_rule["rule_number"].map(lambda i: names[i] if i < len(names) else str(i)))
+    page.paragraph(f"Pairs scored, by the first rule of the '{job.linkage.blocking_rules}' blocking rule set "
+                   "that found them, and how many of them were linked.", "note")
     page.table(by_rule)
     page.chart(_model_chart(result.model))
 
     page.heading("Match probabilities")
     hist = con.execute("""select round(match_weight) as match_weight, count(*) as pairs from pairs
                           group by 1 order by 1""").fetchdf()
-    page.chart(bar_chart(hist, "match_weight", "pairs", title="Pairs by match weight"))
+    page.chart(bar_chart(hist, "match_weight", "pairs", title="Pairs by match weight (rounded)",
+                         x_type="quantitative"))
 
     page.heading("Identities")
     sizes = con.execute("""select cluster_size as records_per_child, count(distinct child_id) as children
                            from identities group by 1 order by 1""").fetchdf()
-    page.chart(bar_chart(sizes.astype({"records_per_child": str}), "records_per_child", "children",
-                         title="Children by number of linked records"))
+    page.chart(bar_chart(sizes, "records_per_child", "children", x_type="ordinal",
+                         title="Identities by number of linked records"))
     page.table(con.execute("""select review_reason as reason, count(distinct child_id) as children
                               from identities where review_reason is not null group by 1 order by 2 desc""").fetchdf())
     page.paragraph(f"Conflicting identities found: {s['conflicted_components']}, "
@@ -118,8 +123,9 @@ def write_link_report(result, path: str | Path) -> Path:
         order by abs(p.match_probability - ?), p.rec_key_l, p.rec_key_r limit {BORDERLINE_EXAMPLES}
     """, [job.linkage.match_threshold]).fetchdf()
     page.paragraph("How each comparison moved the weight of the pairs nearest the match threshold.", "note")
+    labels = level_labels(result.model)
     for _, row in near.iterrows():
-        page.chart(_waterfall(row, prior_weight))
+        page.chart(_waterfall(row, prior_weight, labels))
 
     page.heading("Run time")
     page.table(pd.DataFrame({"phase": list(result.timings), "seconds": list(result.timings.values())}))

@@ -95,9 +95,10 @@ class Page:
 
 
 def bar_chart(frame: pd.DataFrame, x: str, y: str, *, title: str = "", horizontal: bool = False,
-              color: str | None = None, width: int = 600, height: int = 260) -> dict:
-    """A vega-lite bar chart spec over ``frame``'s records."""
-    x_enc = {"field": x, "type": "nominal" if not horizontal else "quantitative", "title": x.replace("_", " ")}
+              color: str | None = None, width: int = 600, height: int = 260, x_type: str = "nominal") -> dict:
+    """A vega-lite bar chart spec over ``frame``'s records (``x_type`` "ordinal" keeps numeric order,
+    "quantitative" draws a numeric axis)."""
+    x_enc = {"field": x, "type": x_type if not horizontal else "quantitative", "title": x.replace("_", " ")}
     y_enc = {"field": y, "type": "quantitative" if not horizontal else "nominal", "title": y.replace("_", " ")}
     if horizontal:
         x_enc, y_enc = {"field": y, "type": "quantitative", "title": y.replace("_", " ")}, \

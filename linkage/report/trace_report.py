@@ -73,7 +73,7 @@ def _worklist_sql() -> str:
                printf('%.2f', confidence) AS "confidence",
                CASE WHEN known_to_social_care THEN 'yes' ELSE 'no' END AS "social care",
                days_missing AS "days missing", risk_score AS "risk score", risk_reasons AS "why this rank",
-               CASE WHEN needs_review THEN 'yes' ELSE '' END AS "needs review", risk_rank AS _order
+               review_reason AS "needs review", risk_rank AS _order
         FROM cases
     """
 

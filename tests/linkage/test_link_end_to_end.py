@@ -149,3 +149,19 @@ def test_report_is_self_contained_and_carries_no_names(world, run):
     assert "@import" not in html and "url(http" not in html
     for name in ("Amelia", "Olivia", "Clarke", "Hussain", "HUSSEIN"):
         assert name not in html
+
+
+def test_a_pair_can_be_explained_level_by_level(world):
+    from linkage.job import load_job
+    from linkage.link import link
+    from linkage.score import COMPARISON_NAMES, explain_pair
+
+    result = link(load_job(world / "job.yaml"), world / "explained", write_report=False)
+    key = dict(result.con.execute("select record_id, rec_key from link_input where source = 'scenario_border' "
+                                  "or (source = 'scenario_gp' and record_id = 'M-GP-1')").fetchall())
+    l, r = sorted((key["M-GP-1"], key["M-BX-1"]))
+    steps = {s["comparison"]: s for s in explain_pair(result.con, "pairs", l, r, result.model)}
+    assert list(steps) == list(COMPARISON_NAMES)
+    assert steps["dob"]["label"] == "day and month swapped" and steps["dob"]["weight"] > 0
+    assert steps["forename"]["label"] == "diminutive or variant of the same name"
+    assert steps["address"]["label"] == "missing on one side" and steps["address"]["weight"] == 0
