@@ -21,6 +21,10 @@ NHS_MISMATCH_M = 0.01
 # Different valid UPNs for one child are commoner: temporary UPNs that were never
 # replaced, and second UPNs allocated by a new school before the transfer file arrived.
 UPN_MISMATCH_M = 0.05
+# Carer surname: only school records hold one, so EM sees too few pairs to learn it (and can
+# drive its m to underflow); two records of one child often name different carers (mother,
+# father) with different surnames. Fixed: same, similar, different.
+CARER_M = (0.7, 0.05, 0.25)
 # Children's passports last five years and some children hold two nationalities.
 PASSPORT_MISMATCH_M = 0.2
 # An adult's record (a council tax payer) and a child's: the same person only by a data error.
@@ -168,6 +172,21 @@ def passport() -> cl.CustomComparison:
     )
 
 
+def carer_surname() -> cl.CustomComparison:
+    """A parent's or carer's surname, where a source records one (school census contacts)."""
+    return cl.CustomComparison(
+        output_column_name="carer_surname",
+        comparison_description="Carer surname",
+        comparison_levels=[
+            _null("carer_surname_std"),
+            cll.ExactMatchLevel("carer_surname_std").configure(m_probability=CARER_M[0], fix_m_probability=True),
+            cll.JaroWinklerLevel("carer_surname_std", 0.9).configure(m_probability=CARER_M[1],
+                                                                     fix_m_probability=True),
+            cll.ElseLevel().configure(m_probability=CARER_M[2], fix_m_probability=True),
+        ],
+    )
+
+
 def life_stage() -> cl.CustomComparison:
     """An adult (a council tax payer, or born 18+ years before the reference date) is not a child."""
     return cl.CustomComparison(
@@ -185,7 +204,7 @@ def life_stage() -> cl.CustomComparison:
 def comparisons() -> list[cl.CustomComparison]:
     """All comparisons of the childlink model, in a fixed order (saved models rely on it)."""
     return [forename(), surname(), date_of_birth(), sex(), address(), nhs_number(), upn(),
-            passport(), life_stage()]
+            passport(), carer_surname(), life_stage()]
 
 
 # Standardised columns the comparisons and blocking rules read (the model's input table).
@@ -193,5 +212,5 @@ MODEL_COLUMNS = (
     "forename1", "forename_aliases", "forename_phonetic", "surname_std", "surname1", "surname_tokens",
     "surname_history_tokens", "surname_phonetic", "name_tokens", "dob_date", "dob_iso", "dob_year",
     "dob_month", "dob_day", "sex_std", "postcode_std", "postcode_sector", "postcode_district",
-    "uprn_std", "nhs_number_std", "upn_ids", "passport_std", "life_stage",
+    "uprn_std", "nhs_number_std", "upn_ids", "carer_surname_std", "passport_std", "life_stage",
 )

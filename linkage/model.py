@@ -107,6 +107,7 @@ class TrainingResult:
     problems: list[str] = field(default_factory=list)   # EM guard findings (empty = healthy)
     fell_back: bool = False
     method: str = "unsupervised"
+    notes: list[str] = field(default_factory=list)     # e.g. an EM pass that failed while others trained
 
 
 def level_weights(model: dict) -> dict[str, list[tuple[str, float]]]:
@@ -166,21 +167,32 @@ def train(con: duckdb.DuckDBPyConnection, table: str, rule_set: RuleSet, *, seed
     t = linker.training
     t.estimate_probability_two_random_records_match(list(PRIOR_RULES), recall=PRIOR_RECALL)
     t.estimate_u_using_random_sampling(max_pairs=max(max_pairs, 1_000_001), seed=seed)
+    failed_passes: list[str] = []
+    passes: list = []
     if label_column:
         t.estimate_m_from_label_column(label_column)
         method = "supervised"
     else:
-        passes = [r.to_splink() for r in rule_set.training] or [block_on(*c) for c in DEFAULT_EM_PASSES]
-        for rule in passes:
-            t.estimate_parameters_using_expectation_maximisation(rule, max_pairs=max_pairs)
+        passes = [(r.name, r.to_splink()) for r in rule_set.training] or \
+                 [("+".join(c), block_on(*c)) for c in DEFAULT_EM_PASSES]
+        for name, rule in passes:
+            try:
+                t.estimate_parameters_using_expectation_maximisation(rule, max_pairs=max_pairs)
+            except ValueError as exc:
+                # EM can push a probability to underflow (Splink refuses m < 1e-300); that pass
+                # is lost, the others still train, and the guard below judges the result.
+                failed_passes.append(f"EM pass '{name}' failed: {type(exc).__name__} in Splink's EM")
         method = "unsupervised"
     model = floor_m(linker.misc.save_model_to_json())
     problems = check_model(model)
+    if label_column is None and len(failed_passes) == len(passes):
+        problems = failed_passes + problems
     if problems and fallback is not None and fallback.is_file():
         warnings.warn("training failed the EM guard (" + "; ".join(problems)
                       + f"); using the default model {fallback.name} instead", stacklevel=2)
-        return TrainingResult(model=load_model(fallback), problems=problems, fell_back=True, method=method)
-    return TrainingResult(model=model, problems=problems, method=method)
+        return TrainingResult(model=load_model(fallback), problems=problems, fell_back=True, method=method,
+                              notes=failed_passes)
+    return TrainingResult(model=model, problems=problems, method=method, notes=failed_passes)
 
 
 def floor_m(model: dict, floor: float = M_FLOOR) -> dict:
