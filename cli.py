@@ -113,7 +113,7 @@ def train(job: str, out: str, truth: str | None) -> None:
     from linkage.train import train_job
 
     result = train_job(_job(job), out, truth=truth)
-    for problem in result.problems:
+    for problem in result.problems + result.notes:
         click.echo(f"warning: {problem}", err=True)
     state = "fell back to the default model" if result.fell_back else "passed the EM guard"
     click.echo(f"trained ({result.method}), {state}; model written to {out}")
@@ -147,13 +147,26 @@ def evaluate(job: str, run_dir: str, truth: str) -> None:
     click.echo(result.format())
 
 
+@main.command()
+@click.argument("job", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the trace outputs.")
+@click.option("--run", "run_dir", type=click.Path(file_okay=False),
+              help="Output folder of a link run of JOB (default: link first, into OUT/link).")
+@click.option("--model", type=click.Path(dir_okay=False), help="Model JSON when linking first (as for link).")
+def trace(job: str, out: str, run_dir: str | None, model: str | None) -> None:
+    """Trace JOB's CME cases and list children in the area with no school place; write CSVs and trace.html."""
+    from linkage.trace.run import trace_job
+
+    click.echo(trace_job(_job(job), out, run_dir=run_dir, model_path=model).summary())
+
+
 @main.group()
 def sample() -> None:
     """Synthetic worlds with ground truth, for testing and evaluation."""
 
 
 @sample.command("generate")
-@click.option("--children", type=click.IntRange(1), default=2000, show_default=True,
+@click.option("--children", type=click.IntRange(100, 700_000), default=2000, show_default=True,
               help="Number of children in the world.")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed (same seed, same world).")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder to write into.")

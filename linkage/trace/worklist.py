@@ -1,0 +1,170 @@
+"""The trace's results as export-ready tables: the ranked case worklist and the proactive lists.
+
+``trace_linked`` runs every step on tables already in the workspace (records, linked identities,
+case pairs, cases, postcode lookup): destinations on firm links (decide.py), confidence,
+triage, timelines, the not-in-education lists and the arrivals among them. Each result has the
+contract's columns first, then this tool's extensions; lists are joined with '; '.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import duckdb
+import pandas as pd
+import pyarrow as pa
+
+from .arrivals import ARRIVALS, arrivals_from_abroad
+from .confidence import CONFIDENCE, case_confidence
+from .decide import DECISIONS, decide_cases
+from .school_age import not_in_education, starting_school_without_place
+from .tables import check_home_la, check_reference_date, fetch_frame, quote_table, require_columns, sql_date
+from .timeline import TIMELINE, case_timelines
+from .triage import TRIAGE, triage_cases
+from .weak_links import drop_weak_link_tables
+
+CASE_CONTRACT_COLUMNS = ["case_id", "child_id", "destination", "known_to_social_care", "confidence", "evidence"]
+LIST_CONTRACT_COLUMNS = ["child_id", "dob", "age", "postcode", "last_seen_source", "last_seen_date", "evidence"]
+
+IDENTITIES_VIEW = "_cme_identities"
+LISTED = "_cme_not_in_education"
+STARTING = "_cme_starting_school"
+NO_PAIRS = "_cme_no_pairs"
+TEMP_TABLES = (DECISIONS, CONFIDENCE, TRIAGE, TIMELINE, ARRIVALS, NO_PAIRS)
+
+LIST_SCHEMA = pa.schema([
+    ("child_id", pa.string()), ("dob", pa.date32()), ("age", pa.int32()), ("postcode", pa.string()),
+    ("last_seen_source", pa.string()), ("last_seen_date", pa.date32()), ("evidence", pa.string()),
+    ("evidence_records", pa.list_(pa.string())),
+])
+
+
+@dataclass
+class TraceTables:
+    """Everything the trace found, each ready to write (sorted, contract columns first)."""
+    cases: pd.DataFrame               # cme_trace.csv: one row per case, in risk order
+    timeline: pd.DataFrame            # cme_timeline.csv: one row per event of each case's child
+    not_in_education: pd.DataFrame    # not_in_education.csv
+    arrivals: pd.DataFrame            # arrived_from_abroad_not_in_education.csv
+    starting_school: pd.DataFrame     # starting_school_without_place.csv
+
+
+def trace_linked(con: duckdb.DuckDBPyConnection, *, home_la: str, reference_date: dt.date, match_threshold: float,
+                 records: str = "std_records", identities: str = "trace_identities", pairs: str | None = "trace_pairs",
+                 cases: str = "cme_cases", postcode_lookup: str = "postcode_lookup") -> TraceTables:
+    """Trace every CME case and list the children in the area with no school place.
+
+    ``identities`` has ``source, record_id, identity_id`` and optionally ``confidence`` (missing =
+    every link firm); ``pairs`` has ``source_l, record_id_l, source_r, record_id_r,
+    match_probability`` (those touching case records are enough; None = no pairs).
+    ``match_threshold`` is the auto-link probability: links below it never decide a destination.
+    """
+    home, ref = check_home_la(home_la), check_reference_date(reference_date)
+    rules = dict(records=records, postcode_lookup=postcode_lookup, home_la=home, reference_date=ref)
+    try:
+        _identities_view(con, identities)
+        cases_frame, timeline = _trace_cases(con, pairs=pairs, cases=cases, threshold=match_threshold, **rules)
+        listed, arrivals, starting = _school_age_lists(con, **rules)
+        return TraceTables(cases=cases_frame, timeline=timeline, not_in_education=listed, arrivals=arrivals,
+                           starting_school=starting)
+    finally:
+        for name in (LISTED, STARTING):
+            con.unregister(name)
+        for name in TEMP_TABLES:
+            con.execute(f"DROP TABLE IF EXISTS {name}")
+        con.execute(f"DROP VIEW IF EXISTS {IDENTITIES_VIEW}")
+        drop_weak_link_tables(con)
+
+
+def _trace_cases(con, *, pairs: str | None, cases: str, threshold: float, records: str, postcode_lookup: str,
+                 home_la: str, reference_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The ranked cases and their timelines."""
+    if pairs is None:
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE {NO_PAIRS} (source_l VARCHAR, record_id_l VARCHAR,
+                        source_r VARCHAR, record_id_r VARCHAR, match_probability DOUBLE)""")
+        pairs = NO_PAIRS
+    rules = dict(records=records, postcode_lookup=postcode_lookup, home_la=home_la, reference_date=reference_date)
+    decide_cases(con, identities=IDENTITIES_VIEW, pairs=pairs, cases=cases, threshold=threshold, **rules)
+    case_confidence(con, records=records, reference_date=reference_date)
+    triage_cases(con, records=records, cases=cases, reference_date=reference_date)
+    case_timelines(con, cases=cases, **rules)
+    return (fetch_frame(con, _cases_sql(reference_date)),
+            fetch_frame(con, f"SELECT * EXCLUDE (_order) FROM {TIMELINE} ORDER BY case_id, _order"))
+
+
+def _school_age_lists(con, *, records: str, postcode_lookup: str, home_la: str,
+                      reference_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """not_in_education, the arrivals among them, and starting_school_without_place."""
+    rules = dict(records=records, postcode_lookup=postcode_lookup, home_la=home_la, reference_date=reference_date)
+    _register_list(con, LISTED, not_in_education(con, identities=IDENTITIES_VIEW, **rules))
+    _register_list(con, STARTING, starting_school_without_place(con, identities=IDENTITIES_VIEW, **rules))
+    arrivals_from_abroad(con, LISTED, records=records, identities=IDENTITIES_VIEW, reference_date=reference_date)
+    return fetch_frame(con, _listed_sql()), fetch_frame(con, _arrivals_sql()), fetch_frame(con, _starting_sql())
+
+
+def _identities_view(con, identities: str) -> None:
+    """Text keys and a confidence column (1.0 when the table has none: every link taken as firm)."""
+    present = require_columns(con, identities, ("source", "record_id", "identity_id"))
+    confidence = "CAST(confidence AS DOUBLE)" if "confidence" in present else "1.0"
+    con.execute(f"""CREATE OR REPLACE TEMP VIEW {IDENTITIES_VIEW} AS
+                    SELECT CAST(source AS VARCHAR) AS source, CAST(record_id AS VARCHAR) AS record_id,
+                           CAST(identity_id AS VARCHAR) AS identity_id, {confidence} AS confidence
+                    FROM {quote_table(identities)} WHERE identity_id IS NOT NULL""")
+
+
+def _register_list(con, name: str, frame: pd.DataFrame) -> None:
+    con.register(name, pa.Table.from_pandas(frame[LIST_SCHEMA.names], schema=LIST_SCHEMA, preserve_index=False))
+
+
+def _review_sql() -> str:
+    """Why a person should check the call before acting on it ('' when nothing calls for it)."""
+    return """concat_ws('; ',
+        CASE WHEN d.contested THEN 'a possible match below the auto-link threshold would change the call' END,
+        CASE WHEN d.child_id IS NULL THEN 'the case record is not linked' END,
+        CASE WHEN d.case_link_uncertain
+             THEN coalesce('the case record may also match ' || d.rival_record || ' of child ' || d.rival_child,
+                           'the case record is linked below the auto-link threshold') END)"""
+
+
+def _cases_sql(reference_date: dt.date) -> str:
+    r = sql_date(reference_date)
+    return f"""
+        SELECT d.case_id, d.child_id, d.destination, d.known_to_social_care, c.confidence, d.evidence,
+               t.risk_rank, t.risk_score, t.risk_reasons, {_review_sql()} <> '' AS needs_review,
+               {_review_sql()} AS review_reason,
+               d.destination_with_weak_links, array_to_string(d.weak_link_records, '; ') AS weak_link_records,
+               d.rule, d.missing_since, {r} - d.missing_since AS days_missing, t.months_missing, t.academic_age,
+               t.sen, c.link_confidence, c.evidence_kind, c.evidence_strength, d.decisive_date, d.departure_date,
+               array_to_string(d.evidence_records, '; ') AS evidence_records,
+               array_to_string(d.social_care_records, '; ') AS social_care_records,
+               d.case_record, d.case_record_confidence, d.rival_record, d.rival_child, d.rival_probability
+        FROM {DECISIONS} d JOIN {CONFIDENCE} c USING (case_id) JOIN {TRIAGE} t USING (case_id)
+        ORDER BY t.risk_rank
+    """
+
+
+def _listed_sql() -> str:
+    columns = ", ".join(f"n.{c}" for c in LIST_CONTRACT_COLUMNS)
+    return f"""
+        SELECT {columns}, a.child_id IS NOT NULL AS arrived_from_abroad, a.arrival_date,
+               array_to_string(n.evidence_records, '; ') AS evidence_records
+        FROM {LISTED} n LEFT JOIN {ARRIVALS} a USING (child_id)
+        ORDER BY n.child_id
+    """
+
+
+def _arrivals_sql() -> str:
+    columns = ", ".join(f"n.{c}" for c in LIST_CONTRACT_COLUMNS)
+    return f"""
+        SELECT {columns}, a.arrival_date, a.arrival_record, a.known_only_by_arrival,
+               array_to_string(n.evidence_records, '; ') AS evidence_records
+        FROM {LISTED} n JOIN {ARRIVALS} a USING (child_id)
+        ORDER BY n.child_id
+    """
+
+
+def _starting_sql() -> str:
+    columns = ", ".join(LIST_CONTRACT_COLUMNS)
+    return (f"SELECT {columns}, array_to_string(evidence_records, '; ') AS evidence_records "
+            f"FROM {STARTING} ORDER BY child_id")
