@@ -78,7 +78,8 @@ def _job(path: str):
 
 @main.command()
 @click.argument("job", type=click.Path(dir_okay=False))
-def validate(job: str) -> None:
+@click.option("--out", type=click.Path(file_okay=False), help="Also write rejects.csv and quality.csv here.")
+def validate(job: str, out: str | None) -> None:
     """Read and standardise every source of JOB and print a data-quality summary.
 
     Exits 0 unless a problem stops the job (exit 2 for bad input, 3 for a source with no usable records).
@@ -87,7 +88,7 @@ def validate(job: str) -> None:
     from linkage.quality import format_summary
     from linkage.workspace import open_workspace
 
-    summary = run_validate(_job(job), open_workspace())
+    summary = run_validate(_job(job), open_workspace(), out_dir=out)
     click.echo(format_summary(summary))
     if summary.fatal:
         sys.exit(3)
@@ -125,14 +126,18 @@ def train(job: str, out: str, truth: str | None) -> None:
 @click.option("--model", type=click.Path(dir_okay=False), help="Model JSON (default: the job's, else models/default.json).")
 @click.option("--chunks", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Score in CHUNKS x CHUNKS blocks to bound memory.")
+@click.option("--truth", type=click.Path(dir_okay=False),
+              help="truth.csv: after linking, score the run and put the figures in the report.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def link(job: str, out: str, model: str | None, chunks: int, quiet: bool) -> None:
+def link(job: str, out: str, model: str | None, chunks: int, truth: str | None, quiet: bool) -> None:
     """Link JOB's records into one identity per child; write identities, pairs, rejects and report."""
     from linkage.link import link as run_link
 
     with _progress(quiet) as progress:
-        result = run_link(_job(job), out, model_path=model, chunks=chunks, progress=progress)
+        result = run_link(_job(job), out, model_path=model, chunks=chunks, progress=progress, truth=truth)
     click.echo(result.summary())
+    if result.evaluation is not None:
+        click.echo(result.evaluation.format())
 
 
 @main.command()

@@ -19,7 +19,7 @@ from .cluster import ClusterSettings, cluster
 from .job import Job
 from .model import DEFAULT_MODEL, create_model_input, load_model, with_prior_for, with_rule_set
 from .outputs import write_csv, write_parquet
-from .prepare import Prepared, prepare
+from .prepare import Prepared, prepare, sorted_rejects
 from .score import COMPARISON_NAMES, score_pairs
 from .workspace import open_workspace
 
@@ -35,6 +35,7 @@ class LinkResult:
     n_pairs: int
     cluster_stats: dict
     timings: dict[str, float] = field(default_factory=dict)
+    evaluation: object | None = None     # linkage.evaluate.run.Evaluation when truth was given
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -80,13 +81,17 @@ def _write_outputs(con, out_dir: Path, rejects: pd.DataFrame) -> None:
         order by p.rec_key_l, p.rec_key_r
     """).fetchdf()
     write_parquet(out_dir / "pairs.parquet", pairs)
-    write_csv(out_dir / "rejects.csv", rejects.sort_values(["source", "row_number"]).reset_index(drop=True))
+    write_csv(out_dir / "rejects.csv", sorted_rejects(rejects))
 
 
 def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None, chunks: int = 1,
          con: duckdb.DuckDBPyConnection | None = None, progress: Progress | None = None,
-         write_report: bool = True) -> LinkResult:
-    """Link every record of ``job`` into identities and write the outputs to ``out_dir``."""
+         write_report: bool = True, truth: str | Path | None = None) -> LinkResult:
+    """Link every record of ``job`` into identities and write the outputs to ``out_dir``.
+
+    With ``truth`` (evaluation only: it is read after linking and never informs it), the run
+    is also scored against it and the figures go into the report and ``evaluation.csv``.
+    """
     out_dir = Path(out_dir)
     timings: dict[str, float] = {}
     clock = time.perf_counter()
@@ -119,6 +124,12 @@ def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None,
     result = LinkResult(out_dir=out_dir, prepared=prepared, model=model, model_path=model_path,
                         n_pairs=n_pairs, cluster_stats=stats, timings=timings)
     lap("write outputs")
+    if truth is not None:
+        from .evaluate.run import evaluate_identities
+
+        result.evaluation = evaluate_identities(con, "identities", Path(truth), job.reference_date)
+        write_csv(out_dir / "evaluation.csv", result.evaluation.table())
+        lap("evaluate")
     if write_report:
         from .report import write_link_report
 

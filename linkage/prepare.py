@@ -7,11 +7,13 @@ then standardises it into ``std_records``. ``validate`` runs it and summarises d
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from .job import Job
+from .outputs import write_csv
 from .quality import QualitySummary, quality_summary
 from .sources import load_sources, read_cme_cases, read_postcode_lookup
 from .standardise import standardise_records
@@ -44,7 +46,20 @@ def prepare(job: Job, con: duckdb.DuckDBPyConnection) -> Prepared:
                     has_cme_cases=cases is not None, has_postcode_lookup=lookup is not None)
 
 
-def validate(job: Job, con: duckdb.DuckDBPyConnection) -> QualitySummary:
-    """Prepare the job's sources and summarise their data quality (no linking)."""
+def validate(job: Job, con: duckdb.DuckDBPyConnection, out_dir: str | Path | None = None) -> QualitySummary:
+    """Prepare the job's sources and summarise their data quality (no linking).
+
+    With ``out_dir``, also write ``rejects.csv`` (every unusable row with its reason) and
+    ``quality.csv`` (the summary as a table).
+    """
     prepared = prepare(job, con)
-    return quality_summary(con, rejects=prepared.rejects, row_counts=prepared.row_counts)
+    summary = quality_summary(con, rejects=prepared.rejects, row_counts=prepared.row_counts)
+    if out_dir is not None:
+        write_csv(Path(out_dir) / "rejects.csv", sorted_rejects(prepared.rejects))
+        write_csv(Path(out_dir) / "quality.csv", summary.table())
+    return summary
+
+
+def sorted_rejects(rejects: pd.DataFrame) -> pd.DataFrame:
+    """Rejects in file order, as written to rejects.csv."""
+    return rejects.sort_values(["source", "row_number"], kind="stable").reset_index(drop=True)

@@ -51,9 +51,23 @@ class QualitySummary:
     fatal_problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
+    rejects: pd.DataFrame | None = None      # the rows themselves: source, record_id, row_number, reason
+
     @property
     def fatal(self) -> bool:
         return bool(self.fatal_problems)
+
+    def table(self) -> pd.DataFrame:
+        """One row per source and measure (counts and percentages only, no data values)."""
+        rows = []
+        for q in self.sources:
+            rows += [{"source": q.source, "measure": "rows read", "value": q.rows_read},
+                     {"source": q.source, "measure": "records", "value": q.records}]
+            rows += [{"source": q.source, "measure": f"rejected: {k}", "value": v} for k, v in q.rejects.items()]
+            rows += [{"source": q.source, "measure": f"completeness % {k}", "value": v}
+                     for k, v in q.completeness.items()]
+            rows += [{"source": q.source, "measure": f"flag: {k}", "value": v} for k, v in q.flags.items()]
+        return pd.DataFrame(rows, columns=["source", "measure", "value"], dtype=object)   # counts stay whole
 
 
 def quality_summary(con: duckdb.DuckDBPyConnection, *, std_records: str = "std_records",
@@ -62,7 +76,8 @@ def quality_summary(con: duckdb.DuckDBPyConnection, *, std_records: str = "std_r
     counts = _count_everything(con, std_records, rejects)
     names = list(row_counts) + sorted((set(counts.per_source) | set(counts.rejects)) - set(row_counts))
     sources = [_source_quality(name, counts, row_counts) for name in names]
-    return QualitySummary(sources=sources, fatal_problems=_fatal_problems(sources), warnings=_warnings(sources))
+    return QualitySummary(sources=sources, fatal_problems=_fatal_problems(sources), warnings=_warnings(sources),
+                          rejects=rejects)
 
 
 @dataclass

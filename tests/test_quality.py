@@ -124,3 +124,19 @@ def test_summary_over_a_real_load_and_standardisation(tmp_path):
 def test_summary_without_std_records_is_a_clear_error():
     with pytest.raises(ChildlinkError, match="std_records not found"):
         quality_summary(duckdb.connect(), rejects=REJECTS, row_counts=ROW_COUNTS)
+
+
+def test_validate_writes_rejects_and_quality_tables(tmp_path):
+    """`childlink validate --out` writes every rejected row and the summary as CSV."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, ["validate", "sample_data/job.yaml", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    rejects = pd.read_csv(tmp_path / "rejects.csv", dtype=str)
+    assert list(rejects.columns) == ["source", "record_id", "row_number", "reason"] and len(rejects) > 0
+    quality = pd.read_csv(tmp_path / "quality.csv", dtype=str)
+    read = quality[(quality.source == "education") & (quality.measure == "rows read")].value.item()
+    kept = quality[(quality.source == "education") & (quality.measure == "records")].value.item()
+    assert int(read) == int(kept) + (rejects.source == "education").sum()   # nothing lost

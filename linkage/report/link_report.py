@@ -127,6 +127,16 @@ def write_link_report(result, path: str | Path) -> Path:
     for _, row in near.iterrows():
         page.chart(_waterfall(row, prior_weight, labels))
 
+    if result.evaluation is not None:
+        page.heading("Accuracy against the truth file")
+        page.paragraph("Pairwise and B-cubed precision and recall, for every record and for children's records "
+                       "(a pair touching a child's record counts against precision).", "note")
+        page.table(result.evaluation.table().set_index("population").T.reset_index()
+                   .rename(columns={"index": "measure"}).astype(str))
+        if not result.evaluation.by_group.empty:
+            page.paragraph("Recall of children's true pairs by group (equity).", "note")
+            page.table(result.evaluation.by_group)
+
     page.heading("Run time")
     page.table(pd.DataFrame({"phase": list(result.timings), "seconds": list(result.timings.values())}))
     return write_text(path, page.render())
