@@ -111,8 +111,8 @@ def rule_recall(con: duckdb.DuckDBPyConnection, table: str, truth: str, rule_set
         alone, cumulative = con.execute(
             f"select count(*) filter (where k{i}), count(*) filter (where {any_so_far}) from _tp_flags"
         ).fetchall()[0]
-        rows.append({"rule": rule.name, "true_pairs_kept": alone, "true_pairs_kept_cumulative": cumulative,
-                     "recall_cumulative": cumulative / total if total else 1.0})
+        rows.append({"rule": rule.name, "true_pairs_this_rule_finds": alone, "true_pairs_found_so_far": cumulative,
+                     "recall_so_far": cumulative / total if total else 1.0})
     con.execute("drop table _tp_flags")
     return pd.DataFrame(rows).assign(true_pairs=total)
 
@@ -134,11 +134,12 @@ def analyse_job(job, *, truth: str | None = None) -> pd.DataFrame:
     counts = count_comparisons_from_blocking_rules(
         db_api.register(table), blocking_rules=rule_set.to_splink(), link_type="dedupe_only",
         unique_id_column_name="rec_key", record_sample_proportion=1.0)
+    # Pair counts are marginal (pairs a rule adds beyond the rules before it), as scoring sees them.
     frame = pd.DataFrame({"rule": [r.name for r in rule_set.rules],
-                          "pairs": [c["marginal_comparison_count"] for c in counts],
-                          "pairs_cumulative": [c["cumulative_comparison_count"] for c in counts]})
+                          "new_pairs": [c["marginal_comparison_count"] for c in counts],
+                          "pairs_so_far": [c["cumulative_comparison_count"] for c in counts]})
     n = con.execute(f"select count(*) from {table}").fetchall()[0][0]
-    frame["share_of_all_pairs"] = frame["pairs_cumulative"] / max(n * (n - 1) // 2, 1)
+    frame["share_of_all_possible_pairs"] = frame["pairs_so_far"] / max(n * (n - 1) // 2, 1)
     if truth:
         from .evaluate.truth import read_truth
 

@@ -57,14 +57,14 @@ def forename() -> cl.CustomComparison:
         comparison_description="First forename",
         comparison_levels=[
             _null("forename1"),
-            cll.ExactMatchLevel("forename1", term_frequency_adjustments=True),
+            cll.ExactMatchLevel("forename1", term_frequency_adjustments=True).configure(label_for_charts="same"),
             cll.CustomLevel("list_has_any(forename_aliases_l, forename_aliases_r)",
                             label_for_charts="diminutive or variant of the same name"),
             cll.CustomLevel('"forename_phonetic_l" = "forename_phonetic_r"', label_for_charts="sounds alike"),
-            cll.JaroWinklerLevel("forename1", 0.92),
-            cll.JaroWinklerLevel("forename1", 0.80),
+            cll.JaroWinklerLevel("forename1", 0.92).configure(label_for_charts="very similar spelling"),
+            cll.JaroWinklerLevel("forename1", 0.80).configure(label_for_charts="similar spelling"),
             _in_other_position("forename1"),
-            cll.ElseLevel(),
+            cll.ElseLevel().configure(label_for_charts="different"),
         ],
     )
 
@@ -75,14 +75,14 @@ def surname() -> cl.CustomComparison:
         comparison_description="Surname, with former and preferred surnames",
         comparison_levels=[
             _null("surname1"),
-            cll.ExactMatchLevel("surname_std", term_frequency_adjustments=True),
+            cll.ExactMatchLevel("surname_std", term_frequency_adjustments=True).configure(label_for_charts="same"),
             cll.CustomLevel("list_has_any(surname_history_tokens_l, surname_history_tokens_r)",
                             label_for_charts="shares a surname part (hyphenated, former, variant)"),
             cll.CustomLevel('"surname_phonetic_l" = "surname_phonetic_r"', label_for_charts="sounds alike"),
-            cll.JaroWinklerLevel("surname1", 0.92),
-            cll.JaroWinklerLevel("surname1", 0.80),
+            cll.JaroWinklerLevel("surname1", 0.92).configure(label_for_charts="very similar spelling"),
+            cll.JaroWinklerLevel("surname1", 0.80).configure(label_for_charts="similar spelling"),
             _in_other_position("surname1"),
-            cll.ElseLevel(),
+            cll.ElseLevel().configure(label_for_charts="different"),
         ],
     )
 
@@ -93,14 +93,14 @@ def date_of_birth() -> cl.CustomComparison:
         comparison_description="Date of birth",
         comparison_levels=[
             _null("dob_date"),
-            cll.ExactMatchLevel("dob_date"),
+            cll.ExactMatchLevel("dob_date").configure(label_for_charts="same"),
             cll.CustomLevel(
                 "dob_year_l = dob_year_r AND dob_month_l = dob_day_r AND dob_day_l = dob_month_r",
                 label_for_charts="day and month swapped"),
             cll.CustomLevel("levenshtein(dob_iso_l, dob_iso_r) = 1", label_for_charts="one digit different"),
             cll.CustomLevel("abs(date_diff('day', dob_date_l, dob_date_r)) <= 31", label_for_charts="within a month"),
             cll.CustomLevel("dob_year_l = dob_year_r", label_for_charts="same year"),
-            cll.ElseLevel(),
+            cll.ElseLevel().configure(label_for_charts="different"),
         ],
     )
 
@@ -108,7 +108,8 @@ def date_of_birth() -> cl.CustomComparison:
 def sex() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="sex",
-        comparison_levels=[_null("sex_std"), cll.ExactMatchLevel("sex_std"), cll.ElseLevel()],
+        comparison_levels=[_null("sex_std"), cll.ExactMatchLevel("sex_std").configure(label_for_charts="same"),
+                           cll.ElseLevel().configure(label_for_charts="different")],
     )
 
 
@@ -130,7 +131,7 @@ def address() -> cl.CustomComparison:
             cll.CustomLevel("postcode_std_l = postcode_std_r", label_for_charts="same postcode"),
             cll.CustomLevel("postcode_sector_l = postcode_sector_r", label_for_charts="same postcode sector"),
             cll.CustomLevel("postcode_district_l = postcode_district_r", label_for_charts="same postcode district"),
-            cll.ElseLevel(),
+            cll.ElseLevel().configure(label_for_charts="different"),
         ],
     )
 
@@ -141,8 +142,9 @@ def nhs_number() -> cl.CustomComparison:
         comparison_levels=[
             _null("nhs_number_std"),
             cll.ExactMatchLevel("nhs_number_std").configure(
-                m_probability=1 - NHS_MISMATCH_M, fix_m_probability=True),
-            cll.ElseLevel().configure(m_probability=NHS_MISMATCH_M, fix_m_probability=True),
+                label_for_charts="same", m_probability=1 - NHS_MISMATCH_M, fix_m_probability=True),
+            cll.ElseLevel().configure(label_for_charts="different", m_probability=NHS_MISMATCH_M,
+                                      fix_m_probability=True),
         ],
     )
 
@@ -155,7 +157,8 @@ def upn() -> cl.CustomComparison:
             _empty_list("upn_ids"),
             cll.CustomLevel("list_has_any(upn_ids_l, upn_ids_r)", label_for_charts="a UPN in common").configure(
                 m_probability=1 - UPN_MISMATCH_M, fix_m_probability=True),
-            cll.ElseLevel().configure(m_probability=UPN_MISMATCH_M, fix_m_probability=True),
+            cll.ElseLevel().configure(label_for_charts="none in common", m_probability=UPN_MISMATCH_M,
+                                      fix_m_probability=True),
         ],
     )
 
@@ -166,8 +169,9 @@ def passport() -> cl.CustomComparison:
         comparison_description="Passport number (border records): a child may renew or hold two",
         comparison_levels=[
             _null("passport_std"),
-            cll.ExactMatchLevel("passport_std"),
-            cll.ElseLevel().configure(m_probability=PASSPORT_MISMATCH_M, fix_m_probability=True),
+            cll.ExactMatchLevel("passport_std").configure(label_for_charts="same"),
+            cll.ElseLevel().configure(label_for_charts="different", m_probability=PASSPORT_MISMATCH_M,
+                                      fix_m_probability=True),
         ],
     )
 
@@ -179,10 +183,12 @@ def carer_surname() -> cl.CustomComparison:
         comparison_description="Carer surname",
         comparison_levels=[
             _null("carer_surname_std"),
-            cll.ExactMatchLevel("carer_surname_std").configure(m_probability=CARER_M[0], fix_m_probability=True),
-            cll.JaroWinklerLevel("carer_surname_std", 0.9).configure(m_probability=CARER_M[1],
-                                                                     fix_m_probability=True),
-            cll.ElseLevel().configure(m_probability=CARER_M[2], fix_m_probability=True),
+            cll.ExactMatchLevel("carer_surname_std").configure(label_for_charts="same", m_probability=CARER_M[0],
+                                                               fix_m_probability=True),
+            cll.JaroWinklerLevel("carer_surname_std", 0.9).configure(
+                label_for_charts="similar spelling", m_probability=CARER_M[1], fix_m_probability=True),
+            cll.ElseLevel().configure(label_for_charts="different", m_probability=CARER_M[2],
+                                      fix_m_probability=True),
         ],
     )
 

@@ -92,16 +92,19 @@ def write_link_report(result, path: str | Path) -> Path:
     page.table(by_rule)
     page.chart(_model_chart(result.model))
 
-    page.heading("Match probabilities")
+    page.heading("Match weights of the scored pairs")
+    page.paragraph("Weight is log2 of the odds that a pair is one child: 0 is even odds, each point doubles them. "
+                   f"The match threshold {job.linkage.match_threshold} is a weight of "
+                   f"{math.log2(job.linkage.match_threshold / (1 - job.linkage.match_threshold)):.1f}.", "note")
     hist = con.execute("""select round(match_weight) as match_weight, count(*) as pairs from pairs
                           group by 1 order by 1""").fetchdf()
     page.chart(bar_chart(hist, "match_weight", "pairs", title="Pairs by match weight (rounded)",
                          x_type="quantitative"))
 
     page.heading("Identities")
-    sizes = con.execute("""select cluster_size as records_per_child, count(distinct child_id) as children
+    sizes = con.execute("""select cluster_size as records_per_identity, count(distinct child_id) as identities
                            from identities group by 1 order by 1""").fetchdf()
-    page.chart(bar_chart(sizes, "records_per_child", "children", x_type="ordinal",
+    page.chart(bar_chart(sizes, "records_per_identity", "identities", x_type="ordinal",
                          title="Identities by number of linked records"))
     page.table(con.execute("""select review_reason as reason, count(distinct child_id) as children
                               from identities where review_reason is not null group by 1 order by 2 desc""").fetchdf())
