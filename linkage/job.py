@@ -34,6 +34,7 @@ class LinkageSettings:
     blocking_rules: str = "default"        # a rule set name in blocking_rules/ or a YAML path
     seed: int = 42
     max_pairs_em: int = 2_000_000          # cap on pairs used by each EM pass
+    workspace: Path | None = None          # the job's workspace folder; None = <job folder>/.childlink
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,11 @@ class Job:
     @property
     def folder(self) -> Path:
         return self.path.parent
+
+    @property
+    def workspace_dir(self) -> Path:
+        """Where the job keeps state between runs: the workspace database, review decisions."""
+        return self.linkage.workspace or (self.folder / ".childlink")
 
     def source(self, name: str) -> SourceSpec:
         for s in self.sources:
@@ -123,11 +129,13 @@ def _parse_linkage(raw, base: Path, path: Path) -> LinkageSettings:
     if len(band) != 2 or not 0 <= band[0] <= band[1] <= 1:
         raise _fail(path, "'linkage.review_band' must be two probabilities [low, high] with low <= high")
     model = raw.get("model")
+    workspace = raw.get("workspace")
     return LinkageSettings(
         match_threshold=threshold, review_band=band,  # type: ignore[arg-type]
         model=_resolve(base, model, path, "linkage.model") if model else None,
         blocking_rules=str(raw.get("blocking_rules", d.blocking_rules)),
         seed=seed, max_pairs_em=max_pairs,
+        workspace=_resolve(base, workspace, path, "linkage.workspace") if workspace else None,
     )
 
 

@@ -75,3 +75,9 @@ def test_bad_job_files_fail_with_one_clear_message(tmp_path, text, fragment):
 def test_missing_job_file(tmp_path):
     with pytest.raises(ChildlinkError, match="job file not found"):
         load_job(tmp_path / "nope.yaml")
+
+
+def test_workspace_defaults_beside_the_job_and_can_be_set(tmp_path):
+    assert load_job(write(tmp_path, MINIMAL)).workspace_dir == tmp_path / ".childlink"
+    job = load_job(write(tmp_path, MINIMAL + "linkage: {workspace: state/here}\n"))
+    assert job.workspace_dir == tmp_path / "state" / "here"
