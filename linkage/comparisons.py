@@ -51,6 +51,18 @@ def _in_other_position(token_col: str) -> cll.CustomLevel:
     )
 
 
+def _near_a_form() -> cll.CustomLevel:
+    """One letter away from a written form of the other's name (danmy ~ danny for Daniel,
+    jscob ~ jacob for Jake): a typo on a diminutive, which no single level catches.
+    Names under four letters are left out: too many short names are one letter apart."""
+    near = ("list_bool_or(list_transform(forename_forms_{o}, "
+            "lambda f: damerau_levenshtein(forename1_{s}, f) <= 1))")
+    return cll.CustomLevel(
+        f"length(forename1_l) >= 4 AND length(forename1_r) >= 4 AND "
+        f"({near.format(o='r', s='l')} OR {near.format(o='l', s='r')})",
+        label_for_charts="one letter from a form of the same name")
+
+
 def forename() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="forename",
@@ -60,6 +72,7 @@ def forename() -> cl.CustomComparison:
             cll.ExactMatchLevel("forename1", term_frequency_adjustments=True).configure(label_for_charts="same"),
             cll.CustomLevel("list_has_any(forename_aliases_l, forename_aliases_r)",
                             label_for_charts="diminutive or variant of the same name"),
+            _near_a_form(),
             cll.CustomLevel('"forename_phonetic_l" = "forename_phonetic_r"', label_for_charts="sounds alike"),
             cll.JaroWinklerLevel("forename1", 0.92).configure(label_for_charts="very similar spelling"),
             cll.JaroWinklerLevel("forename1", 0.80).configure(label_for_charts="similar spelling"),
@@ -215,7 +228,7 @@ def comparisons() -> list[cl.CustomComparison]:
 
 # Standardised columns the comparisons and blocking rules read (the model's input table).
 MODEL_COLUMNS = (
-    "forename1", "forename_aliases", "forename_phonetic", "surname_std", "surname1", "surname_tokens",
+    "forename1", "forename_aliases", "forename_forms", "forename_phonetic", "surname_std", "surname1", "surname_tokens",
     "surname_history_tokens", "surname_phonetic", "name_tokens", "dob_date", "dob_iso", "dob_year",
     "dob_month", "dob_day", "sex_std", "postcode_std", "postcode_sector", "postcode_district",
     "uprn_std", "nhs_number_std", "upn_ids", "carer_surname_std", "passport_std", "life_stage",

@@ -18,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -64,11 +63,17 @@ def create_model_input(con: duckdb.DuckDBPyConnection, reference_date, std_recor
     Two columns are derived here because they are about linkage, not about one field:
     ``passport_std`` (border documents, upper-case alphanumerics) and ``life_stage``.
     """
-    cols = ", ".join(c for c in MODEL_COLUMNS if c not in ("passport_std", "life_stage"))
+    cols = ", ".join(c for c in MODEL_COLUMNS if c not in DERIVED_COLUMNS)
     ref = f"DATE '{reference_date.isoformat()}'"
+    _name_forms(con)
     con.execute(f"""
         create or replace table {out} as
+        with forms as (      -- every written form of the names a forename is an alias of
+            select s.rowid as rid, list(distinct f.form order by f.form) as forename_forms
+            from (select rowid, unnest(forename_aliases) as canonical from {std_records}) s
+            join _name_forms f using (canonical) group by s.rowid)
         select row_number() over (order by source, row_number) as rec_key, source, source_type, record_id, {cols},
+               coalesce(forms.forename_forms, [forename1]) as forename_forms,
                nullif(regexp_replace(upper(passport_number), '[^A-Z0-9]', '', 'g'), '') as passport_std,
                case when source_type = 'council_tax' and lower(role) in ('liable', 'partner') then 'adult'
                     when source_type in ('education', 'social_care') then 'child'
@@ -76,10 +81,23 @@ def create_model_input(con: duckdb.DuckDBPyConnection, reference_date, std_recor
                     when dob_date <= {ref} - interval {ADULT_AGE} year then 'adult'
                     when dob_date > {ref} - interval {CHILD_AGE} year then 'child'
                end as life_stage
-        from {std_records}
+        from {std_records} left join forms on forms.rid = {std_records}.rowid
         order by rec_key
     """)
     return out
+
+
+DERIVED_COLUMNS = ("passport_std", "life_stage", "forename_forms")
+
+
+def _name_forms(con: duckdb.DuckDBPyConnection) -> None:
+    """Table _name_forms(canonical, form): each canonical name with itself and all its variants."""
+    from .standardise.reference import read_reference
+
+    rows = read_reference("name_aliases.csv")
+    pairs = sorted({(r["canonical"], r["variant"]) for r in rows} | {(r["canonical"], r["canonical"]) for r in rows})
+    con.execute("create or replace temp table _name_forms (canonical varchar, form varchar)")
+    con.executemany("insert into _name_forms values (?, ?)", pairs)
 
 
 def settings(rule_set: RuleSet) -> SettingsCreator:
@@ -190,8 +208,6 @@ def train(con: duckdb.DuckDBPyConnection, table: str, rule_set: RuleSet, *, seed
     if label_column is None and len(failed_passes) == len(passes):
         problems = failed_passes + problems
     if problems and fallback is not None and fallback.is_file():
-        warnings.warn("training failed the EM guard (" + "; ".join(problems)
-                      + f"); using the default model {fallback.name} instead", stacklevel=2)
         return TrainingResult(model=load_model(fallback), problems=problems, fell_back=True, method=method,
                               notes=failed_passes)
     return TrainingResult(model=model, problems=problems, method=method, notes=failed_passes)

@@ -11,15 +11,19 @@ from pathlib import Path
 
 from .blocking import load_rule_set
 from .job import Job
-from .model import TrainingResult, create_model_input, save_model, train
+from .model import DEFAULT_MODEL, TrainingResult, create_model_input, save_model, train
 from .prepare import prepare
 from .evaluate.truth import read_truth
 from .workspace import open_workspace
 
 
 def train_job(job: Job, out: str | Path, *, truth: str | Path | None = None,
-              fallback: Path | None = None) -> TrainingResult:
-    """Train on ``job``'s records and save the model JSON to ``out``."""
+              fallback: Path | None = DEFAULT_MODEL) -> TrainingResult:
+    """Train on ``job``'s records and save the model JSON to ``out``.
+
+    If training fails the EM guard, the ``fallback`` model is saved instead (and the result
+    says so); with ``fallback=None`` the failed model is saved as it is.
+    """
     con = open_workspace()
     prepare(job, con)
     table = create_model_input(con, job.reference_date)

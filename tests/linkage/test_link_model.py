@@ -70,11 +70,27 @@ def test_failed_training_falls_back_to_the_default_model(tmp_path, monkeypatch):
     prepare(job, con)
     table = model_module.create_model_input(con, job.reference_date)
     monkeypatch.setattr(model_module, "check_model", lambda m: ["forename: m close to u"])
-    with pytest.warns(UserWarning, match="EM guard"):
-        result = train(con, table, load_rule_set("default"), seed=1, max_pairs=100_000,
-                       fallback=DEFAULT_MODEL)
+    result = train(con, table, load_rule_set("default"), seed=1, max_pairs=100_000, fallback=DEFAULT_MODEL)
     assert result.fell_back and result.problems == ["forename: m close to u"]
     assert result.model == load_model(DEFAULT_MODEL)
+
+
+def test_train_command_falls_back_and_says_so(tmp_path, monkeypatch):
+    """The CLI saves the default model when training fails the guard, and says it failed."""
+    from click.testing import CliRunner
+
+    from cli import main
+    from linkage import model as model_module
+    from linkage.synthetic.world import generate
+
+    generate(150, 6, tmp_path)
+    monkeypatch.setattr(model_module, "check_model", lambda m: ["dob: agreement is not stronger than disagreement"])
+    out = tmp_path / "model.json"
+    result = CliRunner().invoke(main, ["train", str(tmp_path / "job.yaml"), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "FAILED the EM guard" in result.output and "passed" not in result.output
+    assert "warning: dob: agreement is not stronger" in result.output
+    assert json.loads(out.read_text()) == load_model(DEFAULT_MODEL)
 
 
 def test_load_model_rejects_files_that_are_not_models(tmp_path, default_model):
@@ -96,3 +112,22 @@ def test_rule_sets_load_by_name_or_path_and_refuse_bad_rules(tmp_path):
         load_rule_set(tmp_path / "mine.yaml")
     with pytest.raises(ChildlinkError, match="not found"):
         load_rule_set("no_such_rules")
+
+
+def test_model_input_carries_every_written_form_of_a_forename():
+    """forename_forms lets the model see 'jscob' as one letter from 'jacob', a form of 'jake'."""
+    import duckdb
+
+    from linkage.job import load_job
+    from linkage.model import create_model_input
+    from linkage.prepare import prepare
+
+    job = load_job("sample_data/job.yaml")
+    con = duckdb.connect()
+    prepare(job, con)
+    create_model_input(con, job.reference_date)
+    forms = con.execute("""select f.form from (select unnest(['jacob', 'jake']) as canonical) a
+                           join _name_forms f using (canonical)""").fetchall()
+    assert {"jacob", "jake", "jakub"} <= {f[0] for f in forms}
+    sample = con.execute("select forename_forms from link_input where forename1 = 'daniel' limit 1").fetchall()
+    assert sample and {"daniel", "danny", "dan"} <= set(sample[0][0])
