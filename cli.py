@@ -116,7 +116,12 @@ def train(job: str, out: str, truth: str | None) -> None:
     result = train_job(_job(job), out, truth=truth)
     for problem in result.problems + result.notes:
         click.echo(f"warning: {problem}", err=True)
-    state = "fell back to the default model" if result.fell_back else "passed the EM guard"
+    if result.fell_back:
+        state = "FAILED the EM guard, so the default model was saved instead"
+    elif result.problems:
+        state = "FAILED the EM guard and no default model was found: check the model before use"
+    else:
+        state = "passed the EM guard"
     click.echo(f"trained ({result.method}), {state}; model written to {out}")
 
 
