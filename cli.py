@@ -145,16 +145,98 @@ def link(job: str, out: str, model: str | None, chunks: int, truth: str | None, 
         click.echo(result.evaluation.format())
 
 
-@main.command()
+class _DefaultSubcommandGroup(click.Group):
+    """A group whose first argument, when it names none of its subcommands, goes to the ``run``
+    subcommand: ``childlink evaluate JOB --run DIR ...`` keeps working beside the what-ifs."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ctx.help_option_names:
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group("evaluate", cls=_DefaultSubcommandGroup)
+def evaluate_group() -> None:
+    """Measure linkage against ground truth or labels: a link run (`childlink evaluate JOB --run DIR ...`,
+    the same as `evaluate run`), or the NHS-number what-if (`evaluate nhs-adoption`)."""
+
+
+@evaluate_group.command("run")
 @click.argument("job", type=click.Path(dir_okay=False))
 @click.option("--run", "run_dir", type=click.Path(file_okay=False), required=True, help="Output folder of a link run.")
-@click.option("--truth", type=click.Path(dir_okay=False), required=True, help="truth.csv (source, record_id, person_id).")
-def evaluate(job: str, run_dir: str, truth: str) -> None:
-    """Measure a link run against ground truth: pairwise, B-cubed, exact reconstruction, equity."""
-    from linkage.evaluate.run import evaluate_run
+@click.option("--truth", type=click.Path(dir_okay=False), help="truth.csv (source, record_id, person_id).")
+@click.option("--labels", type=click.Path(dir_okay=False),
+              help="Clerical labels from 'childlink review export': accuracy of the identities and the model's score.")
+def evaluate(job: str, run_dir: str, truth: str | None, labels: str | None) -> None:
+    """Measure a link run against ground truth (pairwise, B-cubed, exact reconstruction, equity)
+    and/or against officers' review decisions (--labels). Give --truth, --labels or both."""
+    if truth is None and labels is None:
+        raise click.UsageError("give --truth, --labels or both")
+    loaded = _job(job)
+    if truth is not None:
+        from linkage.evaluate.run import evaluate_run
 
-    result = evaluate_run(run_dir, truth, reference_date=_job(job).reference_date)
-    click.echo(result.format())
+        click.echo(evaluate_run(run_dir, truth, reference_date=loaded.reference_date).format())
+    if labels is not None:
+        from linkage.evaluate.labels import evaluate_labels_run
+
+        click.echo(evaluate_labels_run(run_dir, labels, match_threshold=loaded.linkage.match_threshold).format())
+
+
+def _comma_list(convert):
+    """A click callback turning '0,0.5,1' into a tuple, each item through ``convert``."""
+    def parse(ctx, param, value):
+        if value is None:
+            return ()
+        try:
+            return tuple(convert(item.strip()) for item in value.split(",") if item.strip())
+        except ValueError:
+            raise click.BadParameter("expected a comma-separated list, e.g. " + str(param.default or "a,b")) from None
+    return parse
+
+
+@evaluate_group.command("nhs-adoption")
+@click.argument("job", type=click.Path(dir_okay=False))
+@click.option("--truth", type=click.Path(dir_okay=False), required=True,
+              help="truth.csv, with cme_truth.csv and truth_not_in_education.csv beside it.")
+@click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the outputs.")
+@click.option("--coverage", default="0,0.25,0.5,0.75,0.95,1.0", show_default=True, callback=_comma_list(float),
+              help="Shares of the chosen sources' records that carry an NHS number.")
+@click.option("--sources", callback=_comma_list(str),
+              help="Sources given NHS numbers, comma-separated (default: the job's education sources).")
+@click.option("--error-rate", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of the given numbers that are mistyped.")
+@click.option("--undetected-share", type=click.FloatRange(0, 1), default=0.0, show_default=True,
+              help="Share of the mistyped numbers that are another child's valid number (no check digit catches them).")
+@click.option("--seeds", default="1,2,3", show_default=True, callback=_comma_list(int),
+              help="Random draws of which records carry a number; the report shows the spread.")
+@click.option("--numbers", type=click.Choice(["truth", "existing"]), default="truth", show_default=True,
+              help="truth: each record's child's NHS number (from their GP records); existing: keep a share of "
+                   "the source's own numbers (pilot data).")
+@click.option("--model", type=click.Path(dir_okay=False), help="Model JSON (default: the job's, else models/default.json).")
+@click.option("--source-value/--no-source-value", default=True, show_default=True,
+              help="Also trace without each source in turn: what each source is worth to CME tracing.")
+@click.option("--keep-work", is_flag=True,
+              help="Keep the masked copies (personal data) and every run in OUT/.nhs_adoption_work.")
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def evaluate_nhs_adoption(job: str, truth: str, out: str, coverage: tuple, sources: tuple, error_rate: float,
+                          undetected_share: float, seeds: tuple, numbers: str, model: str | None,
+                          source_value: bool, keep_work: bool, quiet: bool) -> None:
+    """What-if: linkage and CME tracing as services record NHS numbers, for three strategies.
+
+    Deterministic (NHS number only), probabilistic (the model without NHS numbers) and hybrid (the
+    model as it is), on identical copies of JOB's sources; writes nhs_adoption.html and .csv to OUT.
+    """
+    from linkage.evaluate.nhs_adoption import AdoptionSettings, evaluate_nhs_adoption as run_what_if
+    from linkage.evaluate.nhs_masking import MaskPlan
+
+    settings = AdoptionSettings(
+        plan=MaskPlan(sources=sources, error_rate=error_rate, undetected_share=undetected_share, numbers=numbers),
+        coverage=coverage, seeds=seeds, source_value=source_value, keep_work=keep_work,
+        model_path=Path(model) if model else None)
+    with _progress(quiet) as progress:
+        result = run_what_if(_job(job), truth, out, settings, progress=progress)
+    click.echo(result.summary_text())
 
 
 @main.command()
@@ -168,6 +250,44 @@ def trace(job: str, out: str, run_dir: str | None, model: str | None) -> None:
     from linkage.trace.run import trace_job
 
     click.echo(trace_job(_job(job), out, run_dir=run_dir, model_path=model).summary())
+
+
+@main.group()
+def review() -> None:
+    """Clerical review of uncertain matches by CME officers, in a local web app."""
+
+
+@review.command("serve")
+@click.argument("job", type=click.Path(dir_okay=False))
+@click.option("--run", "run_dir", type=click.Path(file_okay=False), required=True, help="Output folder of a link run of JOB.")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (this machine only by default).")
+@click.option("--port", type=click.IntRange(0, 65535), default=8765, show_default=True, help="Port (0 picks a free one).")
+@click.option("--allow-remote", is_flag=True,
+              help="Allow a --host other than this machine; needs a reviewer password (job file review.password "
+                   "or CHILDLINK_REVIEW_PASSWORD).")
+@click.option("--blind", is_flag=True, help="Hide the model's scores and evidence while deciding.")
+def review_serve(job: str, run_dir: str, host: str, port: int, allow_remote: bool, blind: bool) -> None:
+    """Serve the review queue of a link run; decisions go to the job's workspace (review.sqlite)."""
+    from linkage.review.serve import serve
+
+    def announce(serving) -> None:
+        click.echo(f"{serving.queue_size} pair(s) in the queue. Open this address in a browser "
+                   f"(it holds the access code {serving.token}):\n  {serving.url}\nPress Ctrl+C to stop.")
+
+    serve(_job(job), run_dir, host=host, port=port, allow_remote=allow_remote, blind=blind, announce=announce)
+
+
+@review.command("export")
+@click.argument("job", type=click.Path(dir_okay=False))
+@click.option("--out", type=click.Path(dir_okay=False), required=True, help="Labels CSV to write.")
+@click.option("--truth-out", type=click.Path(dir_okay=False),
+              help="Also write the decisions as a truth file (source, record_id, person_id) for train --labels.")
+def review_export(job: str, out: str, truth_out: str | None) -> None:
+    """Write JOB's review decisions as labels, for evaluate --labels (and train --labels)."""
+    from linkage.review.export import export_labels
+
+    result = export_labels(_job(job), out, truth_out=truth_out)
+    click.echo(result.summary(Path(out), Path(truth_out) if truth_out else None))
 
 
 @main.group()

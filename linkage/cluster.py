@@ -161,16 +161,137 @@ def _cut_weak_bridges(con, pairs: str, labels: str, threshold: float) -> int:
     return n_cut
 
 
+def _with_decisions(con, pairs: str, decisions: str) -> str:
+    """The pairs with clerical decisions applied (table ``_decided_pairs``): a "same child" pair is
+    an edge of probability 1 (added if it was never scored), a "different children" pair has
+    probability 0. ``must_link`` marks the officers' edges, which outrank any score."""
+    con.execute(f"""
+        create or replace temp table _decided_pairs as
+        select p.rec_key_l, p.rec_key_r,
+               case d.decision when 'same' then 1.0 when 'different' then 0.0 else p.match_probability end
+                   as match_probability,
+               coalesce(d.decision = 'same', false) as must_link
+        from {pairs} p left join {decisions} d using (rec_key_l, rec_key_r)
+        union all
+        select d.rec_key_l, d.rec_key_r, 1.0, true from {decisions} d
+        where d.decision = 'same' and not exists
+              (select 1 from {pairs} p where p.rec_key_l = d.rec_key_l and p.rec_key_r = d.rec_key_r)
+    """)
+    return "_decided_pairs"
+
+
+# Widest-path width of a record to itself, above any edge's strength (a must-link is 2).
+_SELF_WIDTH = 3.0
+
+
+def _separate_cannot_links(con, pairs: str, labels: str, decisions: str, threshold: float) -> dict:
+    """Split every component that holds both records of a "different children" decision.
+
+    In each such component (one decision per component per round), every record joins the side
+    of the decision's record it is more strongly tied to: the side whose widest path to it (the
+    path whose weakest link is strongest, not passing through the other record) is wider. Records
+    tied equally to both are set apart from both. Links between sides are cut, which cuts every
+    path between the two records at its weakest links and leaves the rest of the component alone.
+    Set-based: rounds are over path lengths and decisions per component, never over records.
+    """
+    separated = contradicted = 0
+    strength = "p.match_probability + case when p.must_link then 1 else 0 end"
+    for _ in range(64):   # each round settles at least one decision per affected component
+        con.execute(f"""
+            create or replace temp table _cl as
+            select la.component, d.rec_key_l as a, d.rec_key_r as b from {decisions} d
+            join {labels} la on la.rec_key = d.rec_key_l join {labels} lb on lb.rec_key = d.rec_key_r
+            where d.decision = 'different' and la.component = lb.component
+            qualify row_number() over (partition by la.component order by d.rec_key_l, d.rec_key_r) = 1
+        """)
+        n = con.execute("select count(*) from _cl").fetchall()[0][0]
+        if not n:
+            break
+        separated += n
+        con.execute(f"""
+            create or replace temp table _cl_edges as
+            select c.component, e.u, e.v, e.w from _cl c join (
+                select x.component, p.rec_key_l as u, p.rec_key_r as v, {strength} as w
+                from {pairs} p join {labels} x on x.rec_key = p.rec_key_l join {labels} y on y.rec_key = p.rec_key_r
+                where x.component = y.component and p.match_probability >= {threshold}
+                union all
+                select x.component, p.rec_key_r, p.rec_key_l, {strength}
+                from {pairs} p join {labels} x on x.rec_key = p.rec_key_l join {labels} y on y.rec_key = p.rec_key_r
+                where x.component = y.component and p.match_probability >= {threshold}
+            ) e using (component)
+        """)
+        # Widest paths from each side's record, never through the other side's record.
+        con.execute(f"""
+            create or replace temp table _cl_width as
+            select component, 'a' as side, a as node, {_SELF_WIDTH} as width, b as barred from _cl
+            union all select component, 'b', b, {_SELF_WIDTH}, a from _cl
+        """)
+        while True:
+            con.execute("""
+                create or replace temp table _cl_next as
+                select component, side, node, max(width) as width, any_value(barred) as barred from (
+                    select component, side, node, width, barred from _cl_width
+                    union all
+                    select w.component, w.side, e.v, least(w.width, e.w), w.barred
+                    from _cl_width w join _cl_edges e on e.component = w.component and e.u = w.node
+                    where e.v <> w.barred)
+                group by component, side, node
+            """)
+            changed = con.execute("""
+                select count(*) from _cl_next n left join _cl_width w using (component, side, node)
+                where w.width is null or n.width > w.width
+            """).fetchall()[0][0]
+            con.execute("create or replace temp table _cl_width as select * from _cl_next")
+            if not changed:
+                break
+        con.execute(f"""
+            create or replace temp table _cl_side as
+            select l.rec_key, l.component,
+                   case when coalesce(wa.width, 0) > coalesce(wb.width, 0) then 'a'
+                        when coalesce(wb.width, 0) > coalesce(wa.width, 0) then 'b' else 'tie' end as side
+            from {labels} l join _cl c using (component)
+            left join _cl_width wa on wa.component = l.component and wa.side = 'a' and wa.node = l.rec_key
+            left join _cl_width wb on wb.component = l.component and wb.side = 'b' and wb.node = l.rec_key
+        """)
+        contradicted += con.execute(f"""
+            select count(*) from _cl c join _cl_edges e on e.component = c.component
+            join _cl_side su on su.rec_key = e.u join _cl_side sv on sv.rec_key = e.v
+            where e.u < e.v and su.side <> sv.side and e.w > 1
+        """).fetchall()[0][0]   # an officer's "same child" cut to honour another's "different"
+        connected_components(con, "select rec_key from _cl_side",
+                             """select e.u as rec_key_l, e.v as rec_key_r from _cl_edges e
+                                join _cl_side su on su.rec_key = e.u join _cl_side sv on sv.rec_key = e.v
+                                where su.side = sv.side""", "_cl_sub")
+        con.execute(f"""
+            create or replace temp table {labels} as
+            select l.rec_key, coalesce(s.component, l.component) as component
+            from {labels} l left join _cl_sub s using (rec_key)
+        """)
+    for t_ in ("_cl", "_cl_edges", "_cl_width", "_cl_next", "_cl_side", "_cl_sub"):
+        con.execute(f"drop table if exists {t_}")
+    return {"cannot_links_separated": separated, "must_links_cut": contradicted}
+
+
 def cluster(con: duckdb.DuckDBPyConnection, settings: ClusterSettings, *, records: str = "link_input",
-            std_records: str = "std_records", pairs: str = "pairs", out: str = "clusters") -> dict:
+            std_records: str = "std_records", pairs: str = "pairs", out: str = "clusters",
+            decisions: str | None = None) -> dict:
     """Cluster ``records`` into identities in table ``out``; returns counts for the report.
 
     ``out`` has: rec_key, identity (smallest rec_key of the identity), confidence, cluster_size,
     needs_review, review_reason.
+    ``decisions`` (rec_key_l < rec_key_r, decision 'same' or 'different') are clerical decisions:
+    a must-link joins its two records whatever their score; a cannot-link keeps them apart even
+    when other records chain them (see ``_separate_cannot_links``).
     """
     t = settings.match_threshold
+    decision_stats: dict = {}
+    if decisions:
+        pairs = _with_decisions(con, pairs, decisions)
     connected_components(con, f"select rec_key from {records}",
                          f"select rec_key_l, rec_key_r from {pairs} where match_probability >= {t}", "_labels")
+    if decisions:
+        # First, so that the other constraints refine components the officers' decisions shaped.
+        decision_stats = _separate_cannot_links(con, pairs, "_labels", decisions, t)
     _conflict_keys(con, records, std_records, settings.reference_date)
     n_conflicted_before = con.execute(f"select count(*) from ({_conflicted(con, '_labels')})").fetchall()[0][0]
     unresolved = _resolve_conflicts(con, pairs, "_labels")
@@ -222,8 +343,8 @@ def cluster(con: duckdb.DuckDBPyConnection, settings: ClusterSettings, *, record
         select count(distinct identity), count(distinct identity) filter (where needs_review),
                max(cluster_size) from {out}
     """).fetchall()[0]
-    for t_ in ("_labels", "_conflict_keys", "_bad", "_sub", "_strong", "_cuts", "_recut"):
+    for t_ in ("_labels", "_conflict_keys", "_bad", "_sub", "_strong", "_cuts", "_recut", "_decided_pairs"):
         con.execute(f"drop table if exists {t_}")
     return {"identities": stats[0], "identities_needing_review": stats[1], "largest_identity": stats[2],
             "conflicted_components": n_conflicted_before, "conflicts_unresolved": unresolved,
-            "weak_bridges_cut": n_cut}
+            "weak_bridges_cut": n_cut, **decision_stats}

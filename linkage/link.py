@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +21,12 @@ from .job import Job
 from .model import DEFAULT_MODEL, create_model_input, load_model, with_prior_for, with_rule_set
 from .outputs import write_csv, write_parquet
 from .prepare import Prepared, prepare, sorted_rejects
+from .review.apply import decision_effect, describe_effect, load_decisions
 from .score import COMPARISON_NAMES, score_pairs
-from .workspace import open_workspace
+from .ids import IdChanges
+from .incremental import Delta, prepare_changed, run_signature, score_changed_pairs
+from .persist import save_run
+from .workspace import open_workspace, workspace_file
 
 Progress = Callable[[str, int, int], None]   # (phase, done, total)
 
@@ -36,6 +41,9 @@ class LinkResult:
     cluster_stats: dict
     timings: dict[str, float] = field(default_factory=dict)
     evaluation: object | None = None     # linkage.evaluate.run.Evaluation when truth was given
+    run_id: int = 0                      # the run's number in the job's workspace
+    id_changes: IdChanges | None = None  # how the identities map onto the previous run's IDs
+    delta: Delta | None = None           # what changed since the last run (incremental runs)
 
     @property
     def con(self) -> duckdb.DuckDBPyConnection:
@@ -44,27 +52,13 @@ class LinkResult:
     def summary(self) -> str:
         n_rec = self.prepared.n_records
         s = self.cluster_stats
+        review = describe_effect(s)
         return (f"{n_rec} records, {len(self.prepared.rejects)} rejects, {self.n_pairs} pairs scored, "
                 f"{s['identities']} identities ({s['identities_needing_review']} need review); "
-                f"outputs in {self.out_dir} ({sum(self.timings.values()):.1f}s)")
-
-
-def assign_child_ids(con: duckdb.DuckDBPyConnection, clusters: str = "clusters",
-                     records: str = "link_input", out: str = "identities") -> str:
-    """One child_id per identity, numbered in the order of each identity's first record.
-
-    Deterministic for identical input. (Persistent IDs across changing data are the job of
-    the ID registry, not of this numbering.)
-    """
-    con.execute(f"""
-        create or replace table {out} as
-        select r.source, r.record_id,
-               'C' || lpad(cast(dense_rank() over (order by c.identity) as varchar), 8, '0') as child_id,
-               round(c.confidence, 6) as confidence, c.cluster_size, c.needs_review, c.review_reason, r.rec_key
-        from {clusters} c join {records} r using (rec_key)
-        order by r.rec_key
-    """)
-    return out
+                + (f"{review}; " if review else "")
+                + (f"{self.delta.summary()}; " if self.delta else "")
+                + (f"{self.id_changes.summary()} (run {self.run_id}); " if self.id_changes else "")
+                + f"outputs in {self.out_dir} ({sum(self.timings.values()):.1f}s)")
 
 
 def _write_outputs(con, out_dir: Path, rejects: pd.DataFrame) -> None:
@@ -86,8 +80,13 @@ def _write_outputs(con, out_dir: Path, rejects: pd.DataFrame) -> None:
 
 def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None, chunks: int = 1,
          con: duckdb.DuckDBPyConnection | None = None, progress: Progress | None = None,
-         write_report: bool = True, truth: str | Path | None = None) -> LinkResult:
+         write_report: bool = True, truth: str | Path | None = None, incremental: bool = False) -> LinkResult:
     """Link every record of ``job`` into identities and write the outputs to ``out_dir``.
+
+    Identities get persistent child IDs from the job's workspace, where the run's state is saved
+    (``linkage.persist``). With ``incremental``, only records new or changed since the workspace's
+    last run are standardised and scored (``linkage.incremental``); the identities are those a full
+    run would give.
 
     With ``truth`` (evaluation only: it is read after linking and never informs it), the run
     is also scored against it and the figures go into the report and ``evaluation.csv``.
@@ -102,27 +101,51 @@ def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None,
         timings[name] = now - clock
         clock = now
 
+    started_at = dt.datetime.now()
     con = con or open_workspace()
-    prepared = prepare(job, con)
+    model_path = Path(model_path or job.linkage.model or DEFAULT_MODEL)
+    rule_set = load_rule_set(job.linkage.blocking_rules)
+    model = with_rule_set(load_model(model_path), rule_set)
+    signature = run_signature(job, model_path, rule_set)
+    delta = None
+    if incremental:
+        prepared, delta = prepare_changed(job, con, workspace_file(job), signature)
+    else:
+        prepared = prepare(job, con)
     table = create_model_input(con, job.reference_date)
     lap("read and standardise")
 
-    model_path = Path(model_path or job.linkage.model or DEFAULT_MODEL)
-    model = with_rule_set(load_model(model_path), load_rule_set(job.linkage.blocking_rules))
     model = with_prior_for(con, table, model)
-    n_pairs = score_pairs(con, table, model, chunks=chunks,
-                          progress=(lambda d, t: progress("score", d, t)) if progress else None)
+    score = score_changed_pairs if delta is not None and delta.usable else score_pairs
+    n_pairs = score(con, table, model, chunks=chunks,
+                    progress=(lambda d, t: progress("score", d, t)) if progress else None)
     lap("score")
 
-    stats = cluster(con, ClusterSettings(match_threshold=job.linkage.match_threshold,
-                                         review_band=job.linkage.review_band,
-                                         reference_date=job.reference_date.isoformat()))
-    assign_child_ids(con)
+    settings = ClusterSettings(match_threshold=job.linkage.match_threshold, review_band=job.linkage.review_band,
+                               reference_date=job.reference_date.isoformat())
+    # Officers' review decisions (if any) are must-link / cannot-link constraints; clustering once
+    # without them as well tells how many changed identities.
+    decisions, review_stats = load_decisions(con, job)
+    if decisions:
+        cluster(con, settings, out="clusters_model_only")
+    stats = {**cluster(con, settings, decisions=decisions), **review_stats}
+    applied = None
+    if decisions:
+        effect, applied = decision_effect(con, decisions, "clusters_model_only", "clusters")
+        stats.update(effect)
     lap("cluster")
+    saved = save_run(con, job, started_at=started_at, model=model, model_path=model_path, signature=signature,
+                     delta=delta, n_pairs=n_pairs, n_rejects=len(prepared.rejects), row_counts=prepared.row_counts)
+    lap("identifiers and workspace")
 
     _write_outputs(con, out_dir, prepared.rejects)
+    if applied is not None:
+        write_csv(out_dir / "review_decisions.csv", applied)
+    else:   # a previous run's list would claim decisions this run did not apply
+        (out_dir / "review_decisions.csv").unlink(missing_ok=True)
     result = LinkResult(out_dir=out_dir, prepared=prepared, model=model, model_path=model_path,
-                        n_pairs=n_pairs, cluster_stats=stats, timings=timings)
+                        n_pairs=n_pairs, cluster_stats=stats, timings=timings, run_id=saved.run_id,
+                        id_changes=saved.id_changes, delta=delta)
     lap("write outputs")
     if truth is not None:
         from .evaluate.run import evaluate_identities

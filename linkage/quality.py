@@ -16,8 +16,9 @@ import pandas as pd
 from .errors import ChildlinkError
 from .schema import ALL_EVENT_FIELDS, IDENTIFIER_FIELDS, PERSON_FIELDS
 from .sources import SOURCE_COLUMNS_TABLE
-from .sources.rejects import reason_category
+from .sources.rejects import reason_categories
 from .sources.source_types import ALLOWED_VALUES, source_type
+from .standardise.sqltext import ident, literal, quote_table, table_columns
 
 COMPLETENESS_FIELDS = PERSON_FIELDS + IDENTIFIER_FIELDS
 # Flags in the order an officer reads them; any other flag follows alphabetically.
@@ -94,7 +95,7 @@ class _Counts:
 
 
 def _count_everything(con, std_records: str, rejects: pd.DataFrame) -> _Counts:
-    present = _table_columns(con, std_records)
+    present = set(table_columns(con, std_records))
     if not present:
         raise ChildlinkError(f"table {std_records} not found: standardise the records first")
     fields = [f for f in COMPLETENESS_FIELDS if f in present]
@@ -126,18 +127,12 @@ def _source_quality(name: str, counts: _Counts, row_counts: dict[str, int]) -> S
     )
 
 
-def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> set[str]:
-    rows = con.execute("SELECT column_name FROM information_schema.columns WHERE table_name = ?",
-                       [table]).fetchall()
-    return {r[0] for r in rows}
-
-
 def _field_counts(con, table: str, fields: list[str]) -> dict[str, dict]:
     """Per source: record count, source type and non-NULL count of each field, in one scan."""
-    non_null = "".join(f', count("{f}") AS "{f}"' for f in fields)
+    non_null = "".join(f", count({ident(f)}) AS {ident(f)}" for f in fields)
     frame = con.execute(f"""
         SELECT source, min(source_type) AS _source_type, count(*) AS _records{non_null}
-        FROM "{table}" GROUP BY source""").df()
+        FROM {quote_table(table)} GROUP BY source""").df()
     return {row["source"]: row for row in frame.to_dict("records")}
 
 
@@ -145,7 +140,7 @@ def _flag_counts(con, table: str) -> dict[str, dict[str, int]]:
     """Per source: records carrying each data-quality flag (a flag repeated in one record counts once)."""
     rows = con.execute(f"""
         SELECT source, flag, count(*) AS n
-        FROM (SELECT source, unnest(list_distinct(dq_flags)) AS flag FROM "{table}")
+        FROM (SELECT source, unnest(list_distinct(dq_flags)) AS flag FROM {quote_table(table)})
         GROUP BY source, flag""").fetchall()
     out: dict[str, dict[str, int]] = {}
     for source, flag, n in rows:
@@ -159,15 +154,15 @@ def _unexpected_values(con, table: str, present: set[str]) -> dict[str, dict[str
     if not checks:
         return {}
     parts = ", ".join(
-        f"""count(*) FILTER (WHERE "{f}" IS NOT NULL AND "{f}" NOT IN ({", ".join(f"'{a}'" for a in allowed)}))
-            AS "{f}" """ for f, allowed in checks)
-    frame = con.execute(f'SELECT source, {parts} FROM "{table}" GROUP BY source').df()
+        f"""count(*) FILTER (WHERE {ident(f)} IS NOT NULL AND {ident(f)} NOT IN ({", ".join(map(literal, allowed))}))
+            AS {ident(f)} """ for f, allowed in checks)
+    frame = con.execute(f"SELECT source, {parts} FROM {quote_table(table)} GROUP BY source").df()
     return {row.pop("source"): {k: int(v) for k, v in row.items()} for row in frame.to_dict("records")}
 
 
 def _source_columns(con) -> tuple[dict[str, set[str]], dict[str, tuple[str, ...]]]:
     """Fields each source's file carries and its ignored columns, if the loader recorded them."""
-    if not _table_columns(con, SOURCE_COLUMNS_TABLE):
+    if not table_columns(con, SOURCE_COLUMNS_TABLE):
         return {}, {}
     rows = con.execute(f"SELECT source, file_column, field FROM {SOURCE_COLUMNS_TABLE}").fetchall()
     carried: dict[str, set[str]] = {}
@@ -185,7 +180,7 @@ def _source_columns(con) -> tuple[dict[str, set[str]], dict[str, tuple[str, ...]
 def _reject_counts(rejects: pd.DataFrame) -> dict[str, dict[str, int]]:
     if rejects is None or rejects.empty:
         return {}
-    kinds = rejects.assign(kind=rejects["reason"].astype(str).map(reason_category))   # few distinct reasons
+    kinds = rejects.assign(kind=reason_categories(rejects["reason"].astype(str)))
     grouped = kinds.groupby(["source", "kind"], sort=True).size()
     out: dict[str, dict[str, int]] = {}
     for (source, kind), n in grouped.items():

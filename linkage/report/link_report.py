@@ -15,6 +15,7 @@ from ..blocking import load_rule_set
 from ..model import level_labels, level_weights
 from ..outputs import write_text
 from ..score import COMPARISON_NAMES
+from ..review.apply import describe_effect
 from .page import Page, bar_chart
 
 BORDERLINE_EXAMPLES = 4
@@ -74,6 +75,9 @@ def write_link_report(result, path: str | Path) -> Path:
     page.figures({"records": result.prepared.n_records, "rejected rows": len(result.prepared.rejects),
                   "pairs scored": result.n_pairs, "identities (people)": s["identities"],
                   "identities to review": s["identities_needing_review"]})
+    review = describe_effect(s)
+    if review:
+        page.paragraph(f"Clerical review: {review}. Decisions are listed in review_decisions.csv.", "note")
 
     page.heading("Inputs and rejects")
     page.table(_inputs(result))

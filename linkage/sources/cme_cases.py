@@ -10,8 +10,9 @@ import duckdb
 import pandas as pd
 
 from ..job import Job
-from .dates import parse_iso_or_uk
+from ..standardise.dates import date_sql
 from .reader import fail_on_rows, fail_on_unreadable_rows, missing_mask, read_fields
+from .sql_values import evaluate_sql
 
 CME_CASES_TABLE = "cme_cases"
 CME_FIELDS = ("case_id", "source", "record_id", "referral_date")
@@ -37,8 +38,10 @@ def read_cme_cases(con: duckdb.DuckDBPyConnection, job: Job) -> str | None:
                  label=LABEL, path=path, column="source")
     fail_on_rows(frame["case_id"].duplicated().to_numpy(), numbers, "repeats a case_id of an earlier row",
                  label=LABEL, path=path, column="case_id")
-    frame["referral_date"] = parse_iso_or_uk(rows.values["referral_date"]).dt.date
-    fail_on_rows(frame["referral_date"].isna().to_numpy(), numbers,
+    # Read as source dates are (ISO or UK day-first), so a referral date means what a record's date means.
+    referral = evaluate_sql(con, rows.values["referral_date"], date_sql)
+    frame["referral_date"] = referral.to_pandas(date_as_object=True)
+    fail_on_rows(missing_mask(referral), numbers,
                  "is not a valid date (expected YYYY-MM-DD or DD/MM/YYYY)",
                  label=LABEL, path=path, column="referral_date")
     con.register("_childlink_cme_cases", frame)

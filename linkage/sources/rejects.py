@@ -7,6 +7,8 @@ NOT reasons: standardisation flags them and the record is still used.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -27,12 +29,14 @@ def duplicate_of(first_rows: pd.Series) -> pd.Series:
     return DUPLICATE_RECORD_ID + " (first seen at row " + first_rows.astype("int64").astype(str) + ")"
 
 
-def reason_category(reason: str) -> str:
-    """The reason without its row-specific detail, for counting rejects by kind."""
-    for category in (DUPLICATE_RECORD_ID, UNREADABLE_ROW):
-        if reason.startswith(category):
-            return category
-    return reason
+# The reasons that carry row-specific detail after their fixed start.
+_DETAILED_REASON = re.compile("^(" + "|".join(map(re.escape, (DUPLICATE_RECORD_ID, UNREADABLE_ROW))) + ").*$",
+                              re.DOTALL)
+
+
+def reason_categories(reasons: pd.Series) -> pd.Series:
+    """Each reason without its row-specific detail, for counting rejects by kind (vectorised)."""
+    return reasons.str.replace(_DETAILED_REASON, r"\1", regex=True)
 
 
 def empty_rejects() -> pd.DataFrame:

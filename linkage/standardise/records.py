@@ -26,7 +26,7 @@ from .names import fold_name, phonetic, surname_token_set
 from .postcodes import (postcode_area_sql, postcode_district_sql, postcode_sector_sql,
                         postcode_sql)
 from .sex import sex_sql, sex_unrecognised_sql
-from .sqltext import ident, literal, raw_text
+from .sqltext import ident, literal, raw_text, table_columns
 
 # Raw name columns folded through the Python name lookup, and the join alias of each.
 NAME_COLUMNS = {"forename": "n_fore", "middle_names": "n_mid", "surname": "n_sur",
@@ -64,12 +64,11 @@ def standardise_records(con: duckdb.DuckDBPyConnection, *, reference_date: dt.da
 
 
 def _table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    try:
-        described = con.execute(f"DESCRIBE {ident(table)}").fetchall()
-    except duckdb.Error:
-        raise ChildlinkError(f"table '{table}' does not exist; read the sources first") from None
+    described = table_columns(con, table)
+    if not described:
+        raise ChildlinkError(f"table '{table}' does not exist; read the sources first")
     # Standardised columns of an earlier run are recomputed, so re-standardising is harmless.
-    columns = [row[0] for row in described if row[0] not in STANDARDISED_COLUMNS]
+    columns = [name for name in described if name not in STANDARDISED_COLUMNS]
     if "source" not in columns:
         raise ChildlinkError(f"table '{table}' has no 'source' column", column="source")
     return columns

@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import calendar, parameters as P, render, reference
 from .calendar import OPEN
-from .timeline import Window, masculine_surname_at, surname_at
+from .timeline import Window
 
 
 def _accounts(rng: np.random.Generator, hh: pd.DataFrame, spells: pd.DataFrame, window: Window) -> pd.DataFrame:
@@ -64,20 +64,17 @@ def council_tax_source(rng: np.random.Generator, ch: pd.DataFrame, hh: pd.DataFr
     masc = np.where(people["sex"] == "F", people["surname_m"], None).astype(object)
     kid_rows = np.flatnonzero(is_child)
     if kid_rows.size:
-        legal, _, preferred = surname_at(ch, people["child_no"].to_numpy()[kid_rows].astype(np.int64), as_of[kid_rows])
-        surname[kid_rows] = np.where(pd.notna(preferred), preferred, legal)   # the name the family uses
-        kids = ch.set_index("child_no").loc[people["child_no"].to_numpy()[kid_rows].astype(np.int64)].reset_index()
-        masc[kid_rows] = np.where(kids["sex"] == "F", masculine_surname_at(kids, as_of[kid_rows]), None)
-    frame = pd.DataFrame({
+        kids = render.child_names(ch, people["child_no"].to_numpy()[kid_rows].astype(np.int64), as_of[kid_rows])
+        surname[kid_rows] = kids["surname_used"].to_numpy(dtype=object)   # the name the family uses
+        masc[kid_rows] = kids["surname_masc"].to_numpy(dtype=object)
+    truth = pd.DataFrame({
         "person_id": people["person_id"].to_numpy(), "forename": people["forename"].to_numpy(dtype=object),
         "middle_names": people["middle_names"].to_numpy(dtype=object),
         "short_form": people["short_form"].to_numpy(dtype=object),
         "other_spelling": people["other_spelling"].to_numpy(dtype=object), "surname": surname,
         "surname_masc": np.where(people["name_group"] == "polish", masc, None),
     })
-    frame["forename"] = render.forenames(rng, frame, rates)
-    frame["surname"] = render.surnames(rng, frame, rates)
-    render.finish_names(rng, frame, rates)
+    frame = render.recorded_names(rng, truth, rates)
     missing = np.where(is_child, rates.get("dob_missing", 0.0), rates.get("dob_missing_adult", 0.0))
     frame["dob"] = calendar.iso(render.dates_of_birth(rng, people["dob"].to_numpy(), rates, missing))
     render.place(frame, dwellings, people["dwelling_id"])
@@ -86,4 +83,4 @@ def council_tax_source(rng: np.random.Generator, ch: pd.DataFrame, hh: pd.DataFr
     frame["role"] = people["role"].to_numpy(dtype=object)
     frame["occupancy_start"] = calendar.iso(people["o_start"].to_numpy())
     frame["occupancy_end"] = calendar.iso(people["o_end"].to_numpy())
-    return frame.drop(columns=["short_form", "other_spelling", "surname_masc"])
+    return frame

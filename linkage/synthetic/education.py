@@ -16,7 +16,7 @@ import pandas as pd
 
 from . import calendar, identifiers, parameters as P, render, reference
 from .calendar import OPEN
-from .timeline import Window, masculine_surname_at, nhs_number_at, surname_at
+from .timeline import Window, nhs_number_at
 
 
 @dataclass
@@ -224,18 +224,11 @@ def education_source(rng: np.random.Generator, ch: pd.DataFrame, hh: pd.DataFram
     n = len(enrol)
     c = ch.set_index("child_no").loc[enrol["child_no"]].reset_index()
     as_of = np.minimum(enrol["end"].to_numpy(), window.reference)
-    legal, former, preferred = surname_at(ch, enrol["child_no"].to_numpy(), as_of)
-    frame = pd.DataFrame({
-        "person_id": c["person_id"].to_numpy(), "forename": c["forename"], "middle_names": c["middle_names"],
-        "short_form": c["short_form"], "other_spelling": c["other_spelling"], "surname": legal,
-        "surname_masc": render.polish_masculine(c["sex"], c["name_group"], masculine_surname_at(c, as_of)),
-    })
-    frame["forename"] = render.forenames(rng, frame, rates)
-    frame["surname"] = render.surnames(rng, frame, rates)
-    render.finish_names(rng, frame, rates)
+    true_names = render.child_names(ch, enrol["child_no"].to_numpy(), as_of)
+    frame = render.recorded_names(rng, true_names, rates)
     recorded = lambda kind: render.mask(rng, n, rates.get(kind, 0.0))     # noqa: E731
-    frame["former_surname"] = np.where(recorded("former_surname_recorded"), former, None)
-    frame["preferred_surname"] = np.where(recorded("preferred_surname_recorded"), preferred, None)
+    frame["former_surname"] = np.where(recorded("former_surname_recorded"), true_names["former_surname"], None)
+    frame["preferred_surname"] = np.where(recorded("preferred_surname_recorded"), true_names["preferred_surname"], None)
     dob = render.dates_of_birth(rng, c["dob"].to_numpy(), rates)
     frame["dob"] = calendar.iso(dob)
     frame["sex"] = c["sex"].to_numpy(dtype=object)
@@ -264,7 +257,7 @@ def education_source(rng: np.random.Generator, ch: pd.DataFrame, hh: pd.DataFram
     frame["entry_date"] = calendar.iso(enrol["start"].to_numpy())
     frame["leaving_date"] = calendar.iso(enrol["end"].to_numpy())
     cases = _cme_cases(rng, enrol, c, hh, window)
-    return Education(frame.drop(columns=["short_form", "other_spelling", "surname_masc"]), cases, child_upn)
+    return Education(frame, cases, child_upn)
 
 
 def primary_carers(adults: pd.DataFrame) -> pd.DataFrame:

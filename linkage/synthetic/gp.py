@@ -15,7 +15,7 @@ import pandas as pd
 
 from . import calendar, identifiers, parameters as P, render, reference
 from .calendar import OPEN
-from .timeline import Window, masculine_surname_at, surname_at
+from .timeline import Window
 
 CME_NEEDS_GP = ("in_area_not_in_education", "moved_out_of_area", "in_education_elsewhere")
 
@@ -140,20 +140,13 @@ def gp_source(rng: np.random.Generator, ch: pd.DataFrame, hh: pd.DataFrame, spel
     n = len(regs)
     c = ch.set_index("child_no").loc[regs["child_no"]].reset_index()
     as_of = np.where(regs["dereg_day"] <= window.reference, regs["dereg_day"] - 1, window.reference)
-    legal, _, _ = surname_at(ch, regs["child_no"].to_numpy(), as_of)
-    frame = pd.DataFrame({
-        "person_id": c["person_id"].to_numpy(), "forename": c["forename"], "middle_names": c["middle_names"],
-        "short_form": c["short_form"], "other_spelling": c["other_spelling"], "surname": legal,
-        "surname_masc": render.polish_masculine(c["sex"], c["name_group"], masculine_surname_at(c, as_of)),
-    })
+    true_names = render.child_names(ch, regs["child_no"].to_numpy(), as_of)
     adopted = (c["name_change"] == "adoption").to_numpy() & (c["name_change_day"].to_numpy() < regs["reg_day"].to_numpy())
     nhs = np.where(adopted, c["nhs_after_adoption"], c["nhs_number"]).astype(object)
-    bad = render.mask(rng, n, rates.get("nhs_invalid", 0.0))
+    bad = render.mask(rng, n, rates.get("nhs_invalid", 0.0))      # drawn before the names: keeps the seed's output
     nhs[bad] = identifiers.mistype_digit(rng, nhs[bad], 3, 9)
+    frame = render.recorded_names(rng, true_names, rates)
     frame["nhs_number"] = nhs
-    frame["forename"] = render.forenames(rng, frame, rates)
-    frame["surname"] = render.surnames(rng, frame, rates)
-    render.finish_names(rng, frame, rates)
     frame["dob"] = render.dates_of_birth(rng, c["dob"].to_numpy(), rates)
     frame["sex"] = np.where(render.mask(rng, n, rates.get("sex_missing", 0.0)), "U", c["sex"].to_numpy(dtype=object))
     moved = (regs["first_dwelling"] != regs["last_dwelling"]).to_numpy()
@@ -164,4 +157,4 @@ def gp_source(rng: np.random.Generator, ch: pd.DataFrame, hh: pd.DataFrame, spel
     frame["registration_date"] = regs["reg_day"].to_numpy()
     frame["deregistration_date"] = regs["dereg_day"].to_numpy()
     frame["deregistration_reason"] = regs["dereg_reason"].to_numpy(dtype=object)
-    return frame.drop(columns=["short_form", "other_spelling", "surname_masc"])
+    return frame

@@ -3,6 +3,8 @@
 Every corruption is a boolean mask drawn at the source's rate and applied to whole columns.
 The input frame holds the truth (legal forename, short form, other spelling, current surname,
 its masculine form, date of birth, dwelling); the output columns hold what the source recorded.
+Names go in two steps every source shares: ``child_names`` (the truth on the record's date)
+then ``recorded_names`` (what the source wrote).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import pandas as pd
 
 from . import calendar, names
 from .calendar import OPEN
+from .timeline import masculine_surname_at, surname_at
 
 ABBREVIATIONS = ((r"\bRoad\b", "Rd"), (r"\bStreet\b", "St"), (r"\bAvenue\b", "Ave"),
                  (r"\bCrescent\b", "Cres"), (r"\bDrive\b", "Dr"), (r"\bClose\b", "Cl"))
@@ -20,6 +23,42 @@ ABBREVIATIONS = ((r"\bRoad\b", "Rd"), (r"\bStreet\b", "St"), (r"\bAvenue\b", "Av
 def mask(rng: np.random.Generator, count: int, rate: float) -> np.ndarray:
     """A boolean mask with each element true at ``rate``."""
     return rng.random(count) < rate
+
+
+def child_names(ch: pd.DataFrame, child_no: np.ndarray, days: np.ndarray) -> pd.DataFrame:
+    """Each child's true names on a day: one row per (child_no, day) pair, in the order given.
+
+    Columns: person_id, forename, middle_names, short_form, other_spelling, surname (the legal
+    one on that day), former_surname and preferred_surname (None unless a name change applies
+    by then), surname_used (the preferred surname where there is one: the name the family uses)
+    and surname_masc (the masculine form of the legal surname, for a Polish girl; else None).
+    """
+    c = ch.set_index("child_no").loc[np.asarray(child_no)].reset_index()
+    legal, former, preferred = surname_at(ch, child_no, days)
+    return pd.DataFrame({
+        "person_id": c["person_id"].to_numpy(), "forename": c["forename"], "middle_names": c["middle_names"],
+        "short_form": c["short_form"], "other_spelling": c["other_spelling"], "surname": legal,
+        "former_surname": former, "preferred_surname": preferred,
+        "surname_used": np.where(pd.notna(preferred), preferred, legal),
+        "surname_masc": polish_masculine(c["sex"], c["name_group"], masculine_surname_at(c, days)),
+    })
+
+
+def recorded_names(rng: np.random.Generator, truth: pd.DataFrame, rates: dict[str, float], *,
+                   surname: str = "surname", middle_names: bool = True) -> pd.DataFrame:
+    """The names a source writes down for the people of ``truth``: columns person_id, forename,
+    middle_names (unless ``middle_names`` is False: the source has none) and surname, taken
+    from ``truth[surname]``. ``truth`` has the columns of :func:`child_names` (or at least
+    person_id, forename, middle_names, short_form, other_spelling, surname_masc and ``surname``).
+    """
+    kept = ["person_id", "forename"] + (["middle_names"] if middle_names else []) + ["short_form", "other_spelling"]
+    frame = truth[kept].copy()
+    frame["surname"] = truth[surname]
+    frame["surname_masc"] = truth["surname_masc"]
+    frame["forename"] = forenames(rng, frame, rates)
+    frame["surname"] = surnames(rng, frame, rates)
+    finish_names(rng, frame, rates, middle="middle_names" if middle_names else None)
+    return frame.drop(columns=["short_form", "other_spelling", "surname_masc"])
 
 
 def forenames(rng: np.random.Generator, frame: pd.DataFrame, rates: dict[str, float]) -> pd.Series:

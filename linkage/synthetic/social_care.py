@@ -13,7 +13,7 @@ import pandas as pd
 
 from . import calendar, identifiers, parameters as P, render, reference
 from .calendar import OPEN
-from .timeline import Window, dwelling_at, masculine_surname_at, nhs_number_at, surname_at
+from .timeline import Window, dwelling_at, nhs_number_at
 
 # canonical name -> the export's column name (job.yaml's `columns:` mapping)
 FILE_COLUMNS = {
@@ -83,15 +83,8 @@ def social_care_source(rng: np.random.Generator, ch: pd.DataFrame, hh: pd.DataFr
     n = len(ep)
     c = ch.set_index("child_no").loc[ep["child_no"]].reset_index()
     as_of = np.minimum(ep["end"].to_numpy(), window.reference)
-    legal, _, preferred = surname_at(ch, ep["child_no"].to_numpy(), as_of)
-    frame = pd.DataFrame({
-        "person_id": c["person_id"].to_numpy(), "forename": c["forename"], "short_form": c["short_form"],
-        "other_spelling": c["other_spelling"], "surname": np.where(pd.notna(preferred), preferred, legal),
-        "surname_masc": render.polish_masculine(c["sex"], c["name_group"], masculine_surname_at(c, as_of)),
-    })
-    frame["forename"] = render.forenames(rng, frame, rates)
-    frame["surname"] = render.surnames(rng, frame, rates)
-    render.finish_names(rng, frame, rates, middle=None)
+    true_names = render.child_names(ch, ep["child_no"].to_numpy(), as_of)
+    frame = render.recorded_names(rng, true_names, rates, surname="surname_used", middle_names=False)
     frame["dob"] = calendar.uk(render.dates_of_birth(rng, c["dob"].to_numpy(), rates, rates.get("dob_missing", 0.0)))
     frame["sex"] = np.where(c["sex"] == "M", "1", "2").astype(object)
     stale = render.mask(rng, n, rates.get("stale_address", 0.0))
@@ -111,7 +104,6 @@ def social_care_source(rng: np.random.Generator, ch: pd.DataFrame, hh: pd.DataFr
     frame["episode_type"] = ep["episode_type"].to_numpy(dtype=object)
     frame["episode_start"] = calendar.uk(ep["start"].to_numpy())
     frame["episode_end"] = calendar.uk(ep["end"].to_numpy())
-    frame = frame.drop(columns=["short_form", "other_spelling", "surname_masc"])
     return _placeholders(rng, frame, rates.get("missing_as_placeholder", 0.0))
 
 

@@ -16,7 +16,9 @@ import datetime as dt
 
 import duckdb
 
-from .tables import quote_table, sql_date
+from ..standardise.sqltext import quote_table
+from .evidence import record_fields_sql
+from .tables import sql_date
 
 ARRIVALS = "_cme_arrivals"
 
@@ -29,17 +31,12 @@ def arrivals_from_abroad(con: duckdb.DuckDBPyConnection, listed: str, *, records
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {ARRIVALS} AS
         WITH child_records AS (
-            SELECT i.identity_id AS child_id, i.source, i.record_id, s.source_type,
-                   upper(trim(s.direction)) AS direction, CAST(s.travel_date AS DATE) AS travel_date
+            SELECT i.identity_id AS child_id, i.source, i.record_id, f.source_type, f.direction, f.travel_date
             FROM {quote_table(identities)} i
             SEMI JOIN {quote_table(listed)} l ON l.child_id = i.identity_id
-            JOIN {quote_table(records)} s
-              ON CAST(s.source AS VARCHAR) = i.source AND CAST(s.record_id AS VARCHAR) = i.record_id
+            JOIN ({record_fields_sql(records)}) f ON f.source = i.source AND f.record_id = i.record_id
         ),
-        crossings AS (
-            SELECT * FROM child_records
-            WHERE source_type = 'border' AND direction IN ('IN', 'OUT') AND travel_date <= {r}
-        ),
+        crossings AS (SELECT * FROM child_records WHERE direction IS NOT NULL AND travel_date <= {r}),
         last_in AS (
             SELECT child_id, travel_date AS arrival_date, source || ':' || record_id AS arrival_record
             FROM crossings WHERE direction = 'IN'

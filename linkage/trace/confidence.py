@@ -26,9 +26,11 @@ import duckdb
 
 from ..errors import ChildlinkError
 from ..schema import SOURCE_TYPES
+from ..standardise.sqltext import quote_table
 from .decide import DECISIONS
+from .evidence import record_fields_sql
 from .reference import DATA_DIR, evidence_strengths, strength_of
-from .tables import quote_table, sql_date
+from .tables import sql_date
 from .weak_links import RECORD_TIES
 
 CONFIDENCE = "_cme_confidence"
@@ -55,12 +57,6 @@ def _check_every_case_scored(con) -> None:
                              file=str(DATA_DIR / "evidence_strength.csv"))
 
 
-def _end_date_sql() -> str:
-    """A record's end date by its source type (border crossings have none)."""
-    return """CASE s.source_type WHEN 'education' THEN s.leaving_date WHEN 'gp' THEN s.deregistration_date
-                  WHEN 'council_tax' THEN s.occupancy_end WHEN 'social_care' THEN s.episode_end END"""
-
-
 def _evidence_kind_sql() -> str:
     return """CASE d.rule
         WHEN 1 THEN 'enrolment'
@@ -82,18 +78,15 @@ def _confidence_sql(records: str, reference_date: dt.date) -> str:
             FROM {DECISIONS}
         ),
         facts AS (       -- each evidence record: what it is and how firmly it is tied to the case
-            SELECT e.case_id, s.source_type,
-                   s.source_type = 'border' AND upper(trim(s.direction)) = 'OUT' AS is_out,
-                   s.source_type = 'gp' AND lower(trim(s.deregistration_reason)) = 'embarkation' AS is_embarkation,
-                   {_end_date_sql()} AS end_date,
+            SELECT e.case_id, f.source_type, f.direction = 'OUT' AS is_out,
+                   f.deregistration_reason = 'embarkation' AS is_embarkation, f.end_date,
                    CASE WHEN t.is_case_record THEN t.confidence
                         ELSE greatest(coalesce(t.best_case_pair, 0),
                                       least(coalesce(e.case_record_confidence, 1), coalesce(t.confidence, 1)))
                    END AS tie
             FROM evidence e
             JOIN {RECORD_TIES} t ON t.identity_id = e.child_id AND t.source || ':' || t.record_id = e.record_key
-            JOIN {quote_table(records)} s
-              ON CAST(s.source AS VARCHAR) = t.source AND CAST(s.record_id AS VARCHAR) = t.record_id
+            JOIN ({record_fields_sql(records)}) f ON f.source = t.source AND f.record_id = t.record_id
         ),
         per_case AS (
             SELECT case_id, max(tie) AS tie, bool_or(is_out) AS has_out, bool_or(is_embarkation) AS has_embarkation,

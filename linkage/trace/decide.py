@@ -18,15 +18,16 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
-from .rules import case_destinations
-from .tables import quote_table
+from ..standardise.sqltext import quote_table
+from .lookup import PostcodeAreas
+from .rules import apply_case_rules
 from .weak_links import CASE_IDS, CASE_RECORDS, CASE_RIVALS, FIRM_IDS, RECORD_TIES, separate_weak_links
 
 DECISIONS = "_cme_decisions"
 FIRM_CALLS = "_cme_firm_calls"
 ALL_LINK_CALLS = "_cme_all_link_calls"
 
-# The shape of case_destinations' result, so that even an empty result keeps its column types.
+# The shape of the rules' result (rules.apply_case_rules), so that even an empty result keeps its column types.
 CALL_SCHEMA = pa.schema([
     ("case_id", pa.string()), ("identity_id", pa.string()), ("destination", pa.string()), ("rule", pa.int32()),
     ("known_to_social_care", pa.bool_()), ("missing_since", pa.date32()), ("decisive_date", pa.date32()),
@@ -36,7 +37,7 @@ CALL_SCHEMA = pa.schema([
 
 
 def decide_cases(con: duckdb.DuckDBPyConnection, *, records: str, identities: str, pairs: str, cases: str,
-                 postcode_lookup: str, home_la: str, reference_date: dt.date, threshold: float) -> str:
+                 areas: PostcodeAreas, reference_date: dt.date, threshold: float) -> str:
     """Create ``_cme_decisions`` and return its name.
 
     Columns: ``case_id, child_id`` (NULL when the case record is not linked), ``destination, rule,
@@ -50,10 +51,9 @@ def decide_cases(con: duckdb.DuckDBPyConnection, *, records: str, identities: st
     of another identity) and ``evidence`` (the rules' evidence plus the weak-link and case-link notes).
     """
     separate_weak_links(con, identities=identities, pairs=pairs, cases=cases, threshold=threshold)
-    rules = dict(records=records, cases=cases, postcode_lookup=postcode_lookup, home_la=home_la,
-                 reference_date=reference_date)
-    _register(con, ALL_LINK_CALLS, case_destinations(con, identities=CASE_IDS, **rules))
-    _register(con, FIRM_CALLS, case_destinations(con, identities=FIRM_IDS, **rules))
+    rules = dict(records=records, cases=cases, areas=areas, reference_date=reference_date)
+    _register(con, ALL_LINK_CALLS, apply_case_rules(con, identities=CASE_IDS, **rules))
+    _register(con, FIRM_CALLS, apply_case_rules(con, identities=FIRM_IDS, **rules))
     con.execute(_merge_sql(records, cases, threshold))
     for name in (ALL_LINK_CALLS, FIRM_CALLS):
         con.unregister(name)

@@ -1,12 +1,18 @@
 """The evidence the trace rules read: each identity's records as dated spans, and residence.
 
-``_trace_rec``: one row per record of an identity, with the type's own event fields reduced to
-one shape so the rules need not know the five source types:
+``record_fields_sql``: every record with the type's own event fields reduced to one shape, so
+the rules, confidence, arrivals and timelines need not know the five source types:
 
-    start_date   entry_date | registration_date | occupancy_start | episode_start (NULL for border)
-    end_date     leaving_date | deregistration_date | occupancy_end | episode_end
+    start_date   entry_date | registration_date | occupancy_start | episode_start   (SPAN_COLUMNS;
+    end_date     leaving_date | deregistration_date | occupancy_end | episode_end     NULL for border)
     travel_date, direction ('IN'/'OUT', NULL when missing or unrecognised)   border only
-    deregistration_reason (lower case)                                        gp only
+    deregistration_reason                                                     gp only
+    school_urn (education), episode_type (social care)
+
+Enumerated values are compared as the loader spells them (``linkage.sources.values``).
+
+``_trace_rec``: those fields for one row per record of an identity, plus
+
     latest_date  the record's latest event date on or before R (dates after R have not happened);
                  event dates are the contract's list, which leaves out school leaving dates
     presence_date  the start date, or an IN crossing's travel date, on or before R
@@ -26,8 +32,9 @@ from typing import Iterator
 import duckdb
 
 from ..schema import EVENT_DATE_FIELDS
-from .lookup import LOOKUP_TABLE, build_postcode_lookup
-from .tables import TEMP_PREFIX, drop_temp_tables, quote_table, require_columns, sql_date
+from ..standardise.sqltext import quote_table
+from .lookup import PostcodeAreas
+from .tables import TEMP_PREFIX, drop_temp_tables, require_columns, sql_date
 
 REC = f"{TEMP_PREFIX}rec"
 RESIDENCE = f"{TEMP_PREFIX}residence"
@@ -37,29 +44,37 @@ RECORD_COLUMNS = ("source", "source_type", "record_id", "dob_date", "postcode_st
                   "school_urn", "deregistration_reason", "episode_type", "direction") + EVENT_DATE_FIELDS
 IDENTITY_COLUMNS = ("source", "record_id", "identity_id")
 
+# Each source type's span: the event date fields that open and close it. A border crossing has
+# none (it happens on one day, its travel_date).
+SPAN_COLUMNS = {
+    "education": ("entry_date", "leaving_date"),
+    "gp": ("registration_date", "deregistration_date"),
+    "council_tax": ("occupancy_start", "occupancy_end"),
+    "social_care": ("episode_start", "episode_end"),
+}
+
 # Source types whose postcode is address evidence for rule 3 and residence for rule 4.
 ADDRESS_TYPES = "('gp', 'council_tax', 'social_care')"
 
 
 @contextlib.contextmanager
-def trace_workspace(con: duckdb.DuckDBPyConnection, *, records: str, identities: str, postcode_lookup: str,
-                    home_la: str, reference_date: dt.date,
-                    only_identities_sql: str | None = None) -> Iterator[None]:
+def trace_workspace(con: duckdb.DuckDBPyConnection, *, records: str, identities: str, areas: PostcodeAreas,
+                    reference_date: dt.date, only_identities_sql: str | None = None) -> Iterator[None]:
     """Build ``_trace_rec``, ``_trace_latest_address`` and ``_trace_residence``; drop them afterwards.
 
+    ``areas`` is the postcode lookup the caller has built (lookup.postcode_areas).
     ``only_identities_sql`` (a query returning ``identity_id``) limits the work to those
     identities, e.g. the ones behind CME cases.
     """
     require_columns(con, records, RECORD_COLUMNS)
     require_columns(con, identities, IDENTITY_COLUMNS)
     try:
-        record_key = build_postcode_lookup(con, postcode_lookup, home_la)
-        _build_records(con, records, identities, record_key, reference_date, only_identities_sql)
+        _build_records(con, records, identities, areas, reference_date, only_identities_sql)
         _build_latest_address(con)
         _build_residence(con, reference_date)
         yield
     finally:
-        drop_temp_tables(con, ("rec", "latest_address", "residence", "postcode_la"))
+        drop_temp_tables(con, ("rec", "latest_address", "residence"))
 
 
 def identities_sql(identities: str) -> str:
@@ -72,39 +87,44 @@ def identities_sql(identities: str) -> str:
     """
 
 
-def _by_type(mapping: dict[str, str]) -> str:
-    """CASE on the record's source type, so a field only counts for the type that owns it."""
-    arms = " ".join(f"WHEN '{t}' THEN s.{column}" for t, column in mapping.items())
-    return f"CASE s.source_type {arms} END"
+def span_sql(record: str) -> str:
+    """``start_date, end_date`` of the std_records row ``record``, from its type's SPAN_COLUMNS."""
+    def by_type(position: int) -> str:
+        arms = " ".join(f"WHEN '{t}' THEN {record}.{columns[position]}" for t, columns in SPAN_COLUMNS.items())
+        return f"CAST(CASE {record}.source_type {arms} END AS DATE)"
+    return f"{by_type(0)} AS start_date, {by_type(1)} AS end_date"
 
 
-def _build_records(con, records: str, identities: str, record_key: str, reference_date: dt.date,
+def record_fields_sql(records: str) -> str:
+    """Every record of ``records`` with text keys and its type's event fields in one shape
+    (module docstring), plus ``dob_date, postcode_std, postcode_district``."""
+    return f"""
+        SELECT CAST(s.source AS VARCHAR) AS source, CAST(s.record_id AS VARCHAR) AS record_id, s.source_type,
+               s.dob_date, s.postcode_std, s.postcode_district, {span_sql('s')},
+               CASE WHEN s.source_type = 'border' THEN CAST(s.travel_date AS DATE) END AS travel_date,
+               CASE WHEN s.source_type = 'border' AND s.direction IN ('IN', 'OUT') THEN s.direction END
+                    AS direction,
+               CASE WHEN s.source_type = 'gp' THEN s.deregistration_reason END AS deregistration_reason,
+               CASE WHEN s.source_type = 'education' THEN s.school_urn END AS school_urn,
+               CASE WHEN s.source_type = 'social_care' THEN s.episode_type END AS episode_type
+        FROM {quote_table(records)} s
+    """
+
+
+def _build_records(con, records: str, identities: str, areas: PostcodeAreas, reference_date: dt.date,
                    only_identities_sql: str | None) -> None:
     r = sql_date(reference_date)
-    start = _by_type({"education": "entry_date", "gp": "registration_date",
-                      "council_tax": "occupancy_start", "social_care": "episode_start"})
-    end = _by_type({"education": "leaving_date", "gp": "deregistration_date",
-                    "council_tax": "occupancy_end", "social_care": "episode_end"})
     limit = f"WHERE identity_id IN ({only_identities_sql})" if only_identities_sql else ""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {REC} AS
         WITH ids AS (SELECT * FROM ({identities_sql(identities)}) {limit}),
         spans AS (
-            SELECT ids.identity_id, ids.source, s.source_type, ids.record_id, s.dob_date,
-                   s.postcode_std AS postcode, pl.la_code, pl.is_home,
-                   CAST({start} AS DATE) AS start_date,
-                   CAST({end} AS DATE) AS end_date,
-                   CASE WHEN s.source_type = 'border' THEN CAST(s.travel_date AS DATE) END AS travel_date,
-                   CASE WHEN s.source_type = 'border' AND upper(trim(s.direction)) IN ('IN', 'OUT')
-                        THEN upper(trim(s.direction)) END AS direction,
-                   CASE WHEN s.source_type = 'gp' THEN lower(trim(s.deregistration_reason)) END
-                        AS deregistration_reason,
-                   CASE WHEN s.source_type = 'education' THEN s.school_urn END AS school_urn,
-                   CASE WHEN s.source_type = 'social_care' THEN s.episode_type END AS episode_type
+            SELECT ids.identity_id, ids.source, f.source_type, ids.record_id, f.dob_date,
+                   f.postcode_std AS postcode, pl.la_code, pl.is_home, f.start_date, f.end_date, f.travel_date,
+                   f.direction, f.deregistration_reason, f.school_urn, f.episode_type
             FROM ids
-            JOIN {quote_table(records)} s
-              ON CAST(s.source AS VARCHAR) = ids.source AND CAST(s.record_id AS VARCHAR) = ids.record_id
-            LEFT JOIN {LOOKUP_TABLE} pl ON pl.key = {record_key}
+            JOIN ({record_fields_sql(records)}) f ON f.source = ids.source AND f.record_id = ids.record_id
+            {areas.join_sql('f')}
         ),
         seen AS (   -- event dates as they stand on R: later dates have not happened yet
             SELECT *,

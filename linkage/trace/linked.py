@@ -15,7 +15,7 @@ from pathlib import Path
 import duckdb
 
 from ..errors import ChildlinkError
-from .tables import quote_table
+from ..standardise.sqltext import quote_table
 
 IDENTITIES = "trace_identities"
 PAIRS = "trace_pairs"

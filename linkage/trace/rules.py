@@ -23,9 +23,11 @@ import duckdb
 import pandas as pd
 
 from ..errors import ChildlinkError
+from ..standardise.sqltext import quote_table
 from .evidence import ADDRESS_TYPES, REC, RECORD_COLUMNS, RESIDENCE, identities_sql, trace_workspace
+from .lookup import PostcodeAreas, postcode_areas
 from .tables import (TEMP_PREFIX, check_home_la, check_reference_date, drop_temp_tables, fetch_frame,
-                     quote_table, require_columns, sql_date)
+                     require_columns, sql_date)
 
 DESTINATIONS = {1: "in_education_elsewhere", 2: "left_england", 3: "moved_out_of_area",
                 4: "in_area_not_in_education", 5: "no_trace"}
@@ -49,7 +51,15 @@ def case_destinations(con: duckdb.DuckDBPyConnection, *, records: str = "std_rec
     (list of 'source:record_id' behind the destination) and ``social_care_records`` (list behind
     ``known_to_social_care``).
     """
-    home = check_home_la(home_la)
+    home, ref = check_home_la(home_la), check_reference_date(reference_date)
+    with postcode_areas(con, postcode_lookup, home) as areas:
+        return apply_case_rules(con, records=records, identities=identities, cases=cases, areas=areas,
+                                reference_date=ref)
+
+
+def apply_case_rules(con: duckdb.DuckDBPyConnection, *, records: str, identities: str, cases: str,
+                     areas: PostcodeAreas, reference_date: dt.date) -> pd.DataFrame:
+    """:func:`case_destinations` on a postcode lookup the caller has built (a trace builds it once)."""
     ref = check_reference_date(reference_date)
     require_columns(con, cases, CASE_COLUMNS)
     require_columns(con, records, RECORD_COLUMNS)
@@ -58,8 +68,7 @@ def case_destinations(con: duckdb.DuckDBPyConnection, *, records: str = "std_rec
     try:
         _build_cases(con, records, identities, cases)
         _check_cases(con, cases)
-        with trace_workspace(con, records=records, identities=identities, postcode_lookup=postcode_lookup,
-                             home_la=home, reference_date=ref,
+        with trace_workspace(con, records=records, identities=identities, areas=areas, reference_date=ref,
                              only_identities_sql=f"SELECT identity_id FROM {CASES}"):
             con.execute(f"CREATE OR REPLACE TEMP TABLE {CASE_REC} AS "
                         f"SELECT c.case_id, c.missing_since, r.* FROM {CASES} c JOIN {REC} r USING (identity_id)")

@@ -8,21 +8,42 @@ A child is listed when, on R:
   (an OUT crossing with no later IN crossing, or a GP deregistration for any reason);
 * no education enrolment is open on R (for Reception-age children, a place starting after R
   also counts: they have a school place).
+
+A trace asks for both lists at once (``school_age_lists``): the evidence tables are built once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 import duckdb
 import pandas as pd
 
 from .ages import COMPULSORY_AGES, STARTING_SCHOOL_AGE, academic_year_age_sql, identity_dob_sql
 from .evidence import REC, RESIDENCE, trace_workspace
+from .lookup import PostcodeAreas, postcode_areas
 from .tables import check_home_la, check_reference_date, fetch_frame, sql_date
 
 # Residence with no start date may have begun before any departure: it counts as the earliest.
 UNKNOWN_START = "DATE '0001-01-01'"
+
+
+@dataclass(frozen=True)
+class AgeBand:
+    """Who a list is about: academic-year ages, and whether a place starting after R counts."""
+    ages: tuple[int, int]
+    future_place_counts: bool
+
+
+NOT_IN_EDUCATION = AgeBand(ages=COMPULSORY_AGES, future_place_counts=False)
+STARTING_SCHOOL = AgeBand(ages=(STARTING_SCHOOL_AGE, STARTING_SCHOOL_AGE), future_place_counts=True)
+
+
+@dataclass
+class SchoolAgeLists:
+    not_in_education: pd.DataFrame      # not_in_education.csv
+    starting_school: pd.DataFrame       # starting_school_without_place.csv
 
 
 def not_in_education(con: duckdb.DuckDBPyConnection, *, records: str = "std_records",
@@ -34,9 +55,8 @@ def not_in_education(con: duckdb.DuckDBPyConnection, *, records: str = "std_reco
     the latest residence evidence), ``last_seen_source``, ``last_seen_date`` (latest event over
     all the child's records), ``evidence`` (plain English) and ``evidence_records``; by child_id.
     """
-    return _unplaced_children(con, records=records, identities=identities, postcode_lookup=postcode_lookup,
-                              home_la=home_la, reference_date=reference_date, ages=COMPULSORY_AGES,
-                              future_place_counts=False)
+    return _one_list(con, NOT_IN_EDUCATION, records=records, identities=identities,
+                     postcode_lookup=postcode_lookup, home_la=home_la, reference_date=reference_date)
 
 
 def starting_school_without_place(con: duckdb.DuckDBPyConnection, *, records: str = "std_records",
@@ -47,30 +67,41 @@ def starting_school_without_place(con: duckdb.DuckDBPyConnection, *, records: st
     Same columns and conditions as :func:`not_in_education`, except that an enrolment starting
     after R is a school place too.
     """
-    return _unplaced_children(con, records=records, identities=identities, postcode_lookup=postcode_lookup,
-                              home_la=home_la, reference_date=reference_date,
-                              ages=(STARTING_SCHOOL_AGE, STARTING_SCHOOL_AGE), future_place_counts=True)
+    return _one_list(con, STARTING_SCHOOL, records=records, identities=identities,
+                     postcode_lookup=postcode_lookup, home_la=home_la, reference_date=reference_date)
 
 
-def _unplaced_children(con, *, records: str, identities: str, postcode_lookup: str, home_la: str,
-                       reference_date: dt.date, ages: tuple[int, int], future_place_counts: bool) -> pd.DataFrame:
-    home = check_home_la(home_la)
+def school_age_lists(con: duckdb.DuckDBPyConnection, *, records: str, identities: str, areas: PostcodeAreas,
+                     reference_date: dt.date) -> SchoolAgeLists:
+    """Both lists from one build of the evidence tables, on a postcode lookup the caller has built."""
     ref = check_reference_date(reference_date)
-    with trace_workspace(con, records=records, identities=identities, postcode_lookup=postcode_lookup,
-                         home_la=home, reference_date=ref):
-        return fetch_frame(con, _unplaced_sql(ref, ages, future_place_counts), ("evidence_records",))
+    with trace_workspace(con, records=records, identities=identities, areas=areas, reference_date=ref):
+        return SchoolAgeLists(not_in_education=_fetch_list(con, NOT_IN_EDUCATION, ref),
+                              starting_school=_fetch_list(con, STARTING_SCHOOL, ref))
 
 
-def _unplaced_sql(reference_date: dt.date, ages: tuple[int, int], future_place_counts: bool) -> str:
+def _one_list(con, band: AgeBand, *, records: str, identities: str, postcode_lookup: str, home_la: str,
+              reference_date: dt.date) -> pd.DataFrame:
+    home, ref = check_home_la(home_la), check_reference_date(reference_date)
+    with postcode_areas(con, postcode_lookup, home) as areas, \
+            trace_workspace(con, records=records, identities=identities, areas=areas, reference_date=ref):
+        return _fetch_list(con, band, ref)
+
+
+def _fetch_list(con, band: AgeBand, reference_date: dt.date) -> pd.DataFrame:
+    return fetch_frame(con, _unplaced_sql(reference_date, band), ("evidence_records",))
+
+
+def _unplaced_sql(reference_date: dt.date, band: AgeBand) -> str:
     r = sql_date(reference_date)
     age = academic_year_age_sql("dob", reference_date)
     open_place = f"(end_date IS NULL OR end_date > {r})"
-    if not future_place_counts:
+    if not band.future_place_counts:
         open_place += f" AND (start_date IS NULL OR start_date <= {r})"
     return f"""
         WITH aged AS (
             SELECT identity_id, dob, {age} AS age FROM ({identity_dob_sql(REC)})
-            WHERE {age} BETWEEN {ages[0]} AND {ages[1]}
+            WHERE {age} BETWEEN {band.ages[0]} AND {band.ages[1]}
         ),
         residence AS (SELECT * FROM {RESIDENCE} WHERE identity_id IN (SELECT identity_id FROM aged)),
         residence_start AS (    -- S: the latest start date of the residence evidence

@@ -1,4 +1,4 @@
-"""Plumbing shared by the trace rules: checking input tables, quoting, literals, results.
+"""Plumbing shared by the trace rules: checking input tables and settings, date literals, results.
 
 The rules take table *names* in a DuckDB connection, so the same code runs on a linkage
 run's workspace (identities = child_id) and on the synthetic world (identities = person_id).
@@ -13,23 +13,17 @@ import duckdb
 import pandas as pd
 
 from ..errors import ChildlinkError
+from ..standardise.sqltext import table_columns
 
 # Temporary tables the trace modules create; all share this prefix and are dropped after use.
 TEMP_PREFIX = "_trace_"
 
 
-def quote_table(name: str) -> str:
-    """SQL-quote a table name, keeping an optional ``schema.table`` qualification."""
-    return ".".join('"' + part.replace('"', '""') + '"' for part in str(name).split("."))
-
-
 def require_columns(con: duckdb.DuckDBPyConnection, table: str, columns: tuple[str, ...]) -> set[str]:
     """Check that ``table`` exists and has ``columns``; return all its column names (lower case)."""
-    try:
-        described = con.execute(f"DESCRIBE {quote_table(table)}").fetchall()
-    except duckdb.Error:
-        raise ChildlinkError("table not found in the workspace", file=table) from None
-    present = {str(row[0]).lower() for row in described}
+    present = {name.lower() for name in table_columns(con, table)}
+    if not present:
+        raise ChildlinkError("table not found in the workspace", file=table)
     missing = [c for c in columns if c.lower() not in present]
     if missing:
         raise ChildlinkError(f"table lacks required column(s): {', '.join(missing)}", file=table,

@@ -13,39 +13,36 @@ import datetime as dt
 
 import duckdb
 
+from ..standardise.sqltext import quote_table
 from .decide import DECISIONS
-from .lookup import LOOKUP_TABLE, build_postcode_lookup
-from .tables import check_home_la, quote_table, sql_date
+from .evidence import span_sql
+from .lookup import PostcodeAreas
+from .tables import sql_date
 from .weak_links import RECORD_TIES
 
 TIMELINE = "_cme_timeline"
 
-# (source type, date column, what happened) for every event a record can hold.
+# (source type, date column, what happened) for every event a record can hold; start_date and
+# end_date are the type's span (evidence.SPAN_COLUMNS).
 EVENTS = (
-    ("education", "entry_date", "'school entry' || coalesce(' (school URN ' || school_urn || ')', '')"),
-    ("education", "leaving_date", "'left school' || coalesce(' (school URN ' || school_urn || ')', '')"),
-    ("gp", "registration_date", "'GP registration' || coalesce(' (practice ' || practice_code || ')', '')"),
-    ("gp", "deregistration_date",
-     "'GP deregistration' || coalesce(' (' || lower(trim(deregistration_reason)) || ')', '')"),
-    ("council_tax", "occupancy_start", "'council tax occupancy starts' || coalesce(' (' || role || ')', '')"),
-    ("council_tax", "occupancy_end", "'council tax occupancy ends'"),
-    ("social_care", "episode_start", "coalesce(episode_type || ' ', '') || 'social care episode starts'"),
-    ("social_care", "episode_end", "coalesce(episode_type || ' ', '') || 'social care episode ends'"),
-    ("border", "travel_date", "coalesce(upper(trim(direction)), 'undirected') || ' border crossing'"
+    ("education", "start_date", "'school entry' || coalesce(' (school URN ' || school_urn || ')', '')"),
+    ("education", "end_date", "'left school' || coalesce(' (school URN ' || school_urn || ')', '')"),
+    ("gp", "start_date", "'GP registration' || coalesce(' (practice ' || practice_code || ')', '')"),
+    ("gp", "end_date", "'GP deregistration' || coalesce(' (' || deregistration_reason || ')', '')"),
+    ("council_tax", "start_date", "'council tax occupancy starts' || coalesce(' (' || role || ')', '')"),
+    ("council_tax", "end_date", "'council tax occupancy ends'"),
+    ("social_care", "start_date", "coalesce(episode_type || ' ', '') || 'social care episode starts'"),
+    ("social_care", "end_date", "coalesce(episode_type || ' ', '') || 'social care episode ends'"),
+    ("border", "travel_date", "coalesce(direction, 'undirected') || ' border crossing'"
                               " || coalesce(' (port ' || port || ')', '')"),
 )
 
 
-def case_timelines(con: duckdb.DuckDBPyConnection, *, records: str, cases: str, postcode_lookup: str,
-                   home_la: str, reference_date: dt.date) -> str:
+def case_timelines(con: duckdb.DuckDBPyConnection, *, records: str, cases: str, areas: PostcodeAreas,
+                   reference_date: dt.date) -> str:
     """Create ``_cme_timeline`` (case_id, event_date, source, record_id, event, area, period, link,
     _order) from ``_cme_decisions``; return its name. ``period`` places the event against L and R."""
-    home = check_home_la(home_la)
-    try:
-        record_key = build_postcode_lookup(con, postcode_lookup, home)
-        con.execute(_timeline_sql(records, cases, record_key, reference_date))
-    finally:
-        con.execute(f"DROP TABLE IF EXISTS {LOOKUP_TABLE}")
+    con.execute(_timeline_sql(records, cases, areas, reference_date))
     return TIMELINE
 
 
@@ -58,7 +55,7 @@ def _events_sql() -> str:
     return "\nUNION ALL\n".join(arms)
 
 
-def _timeline_sql(records: str, cases: str, record_key: str, reference_date: dt.date) -> str:
+def _timeline_sql(records: str, cases: str, areas: PostcodeAreas, reference_date: dt.date) -> str:
     r = sql_date(reference_date)
     return f"""
         CREATE OR REPLACE TEMP TABLE {TIMELINE} AS
@@ -73,11 +70,11 @@ def _timeline_sql(records: str, cases: str, record_key: str, reference_date: dt.
         case_records AS (
             SELECT k.case_id, k.missing_since, k.is_weak, k.confidence, k.source AS record_source,
                    k.record_id AS record_record_id, k.source || ':' || k.record_id AS record_key,
-                   pl.la_code AS address_la, pl.is_home, s.*
+                   pl.la_code AS address_la, pl.is_home, s.*, {span_sql('s')}
             FROM case_keys k
             JOIN {quote_table(records)} s
               ON CAST(s.source AS VARCHAR) = k.source AND CAST(s.record_id AS VARCHAR) = k.record_id
-            LEFT JOIN {LOOKUP_TABLE} pl ON pl.key = {record_key}
+            {areas.join_sql('s')}
         ),
         events AS ({_events_sql()})
         SELECT e.case_id, e.event_date, e.record_source AS source, e.record_record_id AS record_id, e.event,

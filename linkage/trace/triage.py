@@ -21,10 +21,11 @@ import datetime as dt
 
 import duckdb
 
+from ..standardise.sqltext import literal, quote_table
 from .ages import academic_year_age_sql, identity_dob_sql
 from .decide import DECISIONS
 from .reference import sen_codes, triage_points
-from .tables import quote_table, require_columns, sql_date
+from .tables import require_columns, sql_date
 from .weak_links import FIRM_IDS
 
 TRIAGE = "_cme_triage"
@@ -41,14 +42,10 @@ def triage_cases(con: duckdb.DuckDBPyConnection, *, records: str, cases: str, re
     return TRIAGE
 
 
-def _text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _sen_sql(has_sen: bool) -> str:
     if not has_sen:
         return "CAST(NULL AS BOOLEAN)"
-    codes = ", ".join(_text(code) for code in sen_codes())
+    codes = ", ".join(literal(code) for code in sen_codes())
     return f"s.source_type = 'education' AND upper(trim(CAST(s.sen AS VARCHAR))) IN ({codes})"
 
 
@@ -61,8 +58,8 @@ def _months_sql(r: str) -> str:
 def _scored_sql(points: dict[str, tuple[int, str]]) -> str:
     """Each factor's points and its reason text (only factors that scored are named)."""
     month, month_cap = points["month_missing"][0], points["months_missing_max"][0]
-    destination = " ".join(f"WHEN {_text(f)} THEN {points[f][0]}" for f in DESTINATION_FACTORS)
-    dest_label = " ".join(f"WHEN {_text(f)} THEN {_text(points[f][1])}" for f in DESTINATION_FACTORS)
+    destination = " ".join(f"WHEN {literal(f)} THEN {points[f][0]}" for f in DESTINATION_FACTORS)
+    dest_label = " ".join(f"WHEN {literal(f)} THEN {literal(points[f][1])}" for f in DESTINATION_FACTORS)
     sc_points, sc_label = points["known_to_social_care"]
     t_points, t_label = points["transition_age"]
     sen_points, sen_label = points["sen"]
@@ -75,8 +72,8 @@ def _scored_sql(points: dict[str, tuple[int, str]]) -> str:
                CASE WHEN academic_age BETWEEN {TRANSITION_AGES[0]} AND {TRANSITION_AGES[1]} THEN {t_points} ELSE 0 END
                  AS p_transition,
                CASE WHEN sen THEN {sen_points} ELSE 0 END AS p_sen,
-               {_text(sc_label)} AS social_care_label, {_text(t_label)} AS transition_label,
-               {_text(sen_label)} AS sen_label
+               {literal(sc_label)} AS social_care_label, {literal(t_label)} AS transition_label,
+               {literal(sen_label)} AS sen_label
         FROM facts
     """
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import duckdb
 
-from .tables import quote_table
+from ..standardise.sqltext import quote_table
 
 CASE_RECORDS = "_cme_case_records"
 CASE_IDS = "_cme_case_ids"

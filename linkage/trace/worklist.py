@@ -15,11 +15,13 @@ import duckdb
 import pandas as pd
 import pyarrow as pa
 
+from ..standardise.sqltext import quote_table
 from .arrivals import ARRIVALS, arrivals_from_abroad
 from .confidence import CONFIDENCE, case_confidence
 from .decide import DECISIONS, decide_cases
-from .school_age import not_in_education, starting_school_without_place
-from .tables import check_home_la, check_reference_date, fetch_frame, quote_table, require_columns, sql_date
+from .lookup import PostcodeAreas, postcode_areas
+from .school_age import school_age_lists
+from .tables import check_home_la, check_reference_date, fetch_frame, require_columns, sql_date
 from .timeline import TIMELINE, case_timelines
 from .triage import TRIAGE, triage_cases
 from .weak_links import drop_weak_link_tables
@@ -61,11 +63,12 @@ def trace_linked(con: duckdb.DuckDBPyConnection, *, home_la: str, reference_date
     ``match_threshold`` is the auto-link probability: links below it never decide a destination.
     """
     home, ref = check_home_la(home_la), check_reference_date(reference_date)
-    rules = dict(records=records, postcode_lookup=postcode_lookup, home_la=home, reference_date=ref)
     try:
         _identities_view(con, identities)
-        cases_frame, timeline = _trace_cases(con, pairs=pairs, cases=cases, threshold=match_threshold, **rules)
-        listed, arrivals, starting = _school_age_lists(con, **rules)
+        with postcode_areas(con, postcode_lookup, home) as areas:      # built once, read by every step
+            cases_frame, timeline = _trace_cases(con, pairs=pairs, cases=cases, threshold=match_threshold,
+                                                 records=records, areas=areas, reference_date=ref)
+            listed, arrivals, starting = _school_age_lists(con, records=records, areas=areas, reference_date=ref)
         return TraceTables(cases=cases_frame, timeline=timeline, not_in_education=listed, arrivals=arrivals,
                            starting_school=starting)
     finally:
@@ -77,28 +80,29 @@ def trace_linked(con: duckdb.DuckDBPyConnection, *, home_la: str, reference_date
         drop_weak_link_tables(con)
 
 
-def _trace_cases(con, *, pairs: str | None, cases: str, threshold: float, records: str, postcode_lookup: str,
-                 home_la: str, reference_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _trace_cases(con, *, pairs: str | None, cases: str, threshold: float, records: str, areas: PostcodeAreas,
+                 reference_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ranked cases and their timelines."""
     if pairs is None:
         con.execute(f"""CREATE OR REPLACE TEMP TABLE {NO_PAIRS} (source_l VARCHAR, record_id_l VARCHAR,
                         source_r VARCHAR, record_id_r VARCHAR, match_probability DOUBLE)""")
         pairs = NO_PAIRS
-    rules = dict(records=records, postcode_lookup=postcode_lookup, home_la=home_la, reference_date=reference_date)
-    decide_cases(con, identities=IDENTITIES_VIEW, pairs=pairs, cases=cases, threshold=threshold, **rules)
+    decide_cases(con, records=records, identities=IDENTITIES_VIEW, pairs=pairs, cases=cases, areas=areas,
+                 reference_date=reference_date, threshold=threshold)
     case_confidence(con, records=records, reference_date=reference_date)
     triage_cases(con, records=records, cases=cases, reference_date=reference_date)
-    case_timelines(con, cases=cases, **rules)
+    case_timelines(con, records=records, cases=cases, areas=areas, reference_date=reference_date)
     return (fetch_frame(con, _cases_sql(reference_date)),
             fetch_frame(con, f"SELECT * EXCLUDE (_order) FROM {TIMELINE} ORDER BY case_id, _order"))
 
 
-def _school_age_lists(con, *, records: str, postcode_lookup: str, home_la: str,
+def _school_age_lists(con, *, records: str, areas: PostcodeAreas,
                       reference_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """not_in_education, the arrivals among them, and starting_school_without_place."""
-    rules = dict(records=records, postcode_lookup=postcode_lookup, home_la=home_la, reference_date=reference_date)
-    _register_list(con, LISTED, not_in_education(con, identities=IDENTITIES_VIEW, **rules))
-    _register_list(con, STARTING, starting_school_without_place(con, identities=IDENTITIES_VIEW, **rules))
+    lists = school_age_lists(con, records=records, identities=IDENTITIES_VIEW, areas=areas,
+                             reference_date=reference_date)
+    _register_list(con, LISTED, lists.not_in_education)
+    _register_list(con, STARTING, lists.starting_school)
     arrivals_from_abroad(con, LISTED, records=records, identities=IDENTITIES_VIEW, reference_date=reference_date)
     return fetch_frame(con, _listed_sql()), fetch_frame(con, _arrivals_sql()), fetch_frame(con, _starting_sql())
 

@@ -82,3 +82,47 @@ def test_lookup_problems_name_row_and_column(tmp_path):
     no_key = write_text(tmp_path / "b.csv", "district,la_code\nLS1,383\n")
     with pytest.raises(ChildlinkError, match="'postcode_district' or a 'postcode' column"):
         read_postcode_lookup(duckdb.connect(), _job(tmp_path, postcode_lookup=no_key))
+
+
+def test_referral_dates_are_read_as_source_dates_are(tmp_path):
+    # the shapes standardisation's date_sql accepts for source dates: dots, dashes, a time
+    text = ("case_id,source,record_id,referral_date\n"
+            "C1,gp,G1,4.3.2026\nC2,gp,G2,04-03-2026\nC3,gp,G3,2026-03-04 09:30\nC4,gp,G4,2026-3-4\n")
+    con = duckdb.connect()
+    read_cme_cases(con, _cases(tmp_path, text))
+    assert con.execute("SELECT DISTINCT referral_date FROM cme_cases").fetchall() == [(dt.date(2026, 3, 4),)]
+
+
+def test_referral_year_before_1900_is_refused_as_source_dates_are(tmp_path):
+    with pytest.raises(ChildlinkError, match="not a valid date") as err:
+        read_cme_cases(duckdb.connect(), _cases(tmp_path, "case_id,source,record_id,referral_date\nC1,gp,G1,4/3/0026\n"))
+    assert (err.value.row, err.value.column) == (2, "referral_date")
+
+
+def test_full_postcode_keys_are_normalised_as_record_postcodes_are(tmp_path):
+    lookup = write_text(tmp_path / "la.csv", "postcode,la_code\nB1-0AA,330\nb1 0aa,330\nB1 OAA,330\nM11AE,352\n")
+    con = duckdb.connect()
+    read_postcode_lookup(con, _job(tmp_path, postcode_lookup=lookup))
+    assert con.execute("SELECT postcode, la_code FROM postcode_lookup").fetchall() == [
+        ("B1 0AA", "330"), ("M1 1AE", "352")]
+
+
+def test_district_keys_lose_stray_punctuation(tmp_path):
+    lookup = write_text(tmp_path / "la.csv", "postcode_district,la_code\nsw1a,213\nB1-,330\n")
+    con = duckdb.connect()
+    read_postcode_lookup(con, _job(tmp_path, postcode_lookup=lookup))
+    assert con.execute("SELECT * FROM postcode_lookup").fetchall() == [("B1", "330"), ("SW1A", "213")]
+
+
+@pytest.mark.parametrize("header,good,bad", [
+    ("postcode_district", "LS1", "LS1 2AB"),     # a full postcode in the district column
+    ("postcode_district", "LS1", "123"),
+    ("postcode", "SW1A 1AA", "EC2"),             # a district in the postcode column
+    ("postcode", "SW1A 1AA", "XYZ 123"),
+])
+def test_a_key_that_does_not_parse_is_refused_naming_row_and_column(tmp_path, header, good, bad):
+    lookup = write_text(tmp_path / "la.csv", f"{header},la_code\n{good},383\n{bad},383\n")
+    with pytest.raises(ChildlinkError, match="is not a") as err:
+        read_postcode_lookup(duckdb.connect(), _job(tmp_path, postcode_lookup=lookup))
+    assert (err.value.row, err.value.column) == (3, header)
+    assert "la.csv" in str(err.value) and bad not in str(err.value)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+
+from linkage.sources.rejects import reason_categories
 
 from src_fixtures import read, write_parquet, write_text
 
@@ -63,3 +66,10 @@ def test_every_row_is_a_record_or_a_reject_exactly_once(tmp_path):
         assert numbers.tolist() == list(range(2, 2 + len(rows)))          # each spreadsheet row exactly once
         assert records["record_id"].is_unique and records["record_id"].notna().all()
         assert set(records["record_id"]) == {r[0] for r in rows if len(r) == 2 and r[0] not in ("", "NULL")}
+
+
+def test_reject_reasons_are_counted_by_kind_without_their_row_detail():
+    reasons = pd.Series(["duplicate record_id (first seen at row 2)", "unreadable row: expected 3 fields, found 2",
+                         "missing record_id", "empty row", "duplicate record_id (first seen at row 17)"])
+    assert reason_categories(reasons).tolist() == ["duplicate record_id", "unreadable row", "missing record_id",
+                                                   "empty row", "duplicate record_id"]

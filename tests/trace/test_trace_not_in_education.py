@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
+
 from linkage.trace import not_in_education, starting_school_without_place
+from linkage.trace.lookup import postcode_areas
+from linkage.trace.school_age import school_age_lists
 from trace_world import HOME, R, World, d
 
 SCHOOL_AGE_DOB = "2016-06-06"      # academic-year age 10 on R
@@ -122,3 +126,19 @@ def test_out_crossing_followed_by_in_is_no_departure_even_when_the_in_is_not_res
     w.add("A", "social_care", episode_start="2025-02-01", episode_end="2025-03-01", postcode="CV1 2AB")
     out = not_in_education(w.connect(), home_la=HOME, reference_date=R)
     assert out.child_id.tolist() == ["A"] and out.evidence.iloc[0].endswith("after 2023-01-01.")
+
+
+def test_both_lists_at_once_match_each_list_alone():
+    w = World()
+    w.add("A", "gp", registration_date="2022-02-01", postcode="B12 9AA", dob_date=SCHOOL_AGE_DOB)
+    w.add("B", "council_tax", occupancy_start="2023-01-01", postcode="B13 1AA", dob_date=RECEPTION_DOB)
+    w.add("C", "gp", registration_date="2022-02-01", postcode="B14 1AA", dob_date=SCHOOL_AGE_DOB)
+    w.add("C", "education", entry_date="2021-09-01", dob_date=SCHOOL_AGE_DOB)
+    con = w.connect()
+    with postcode_areas(con, "postcode_lookup", HOME) as areas:
+        both = school_age_lists(con, records="std_records", identities="identities", areas=areas, reference_date=R)
+    assert both.not_in_education.child_id.tolist() == ["A"] and both.starting_school.child_id.tolist() == ["B"]
+    pd.testing.assert_frame_equal(both.not_in_education, not_in_education(con, home_la=HOME, reference_date=R))
+    pd.testing.assert_frame_equal(both.starting_school,
+                                  starting_school_without_place(con, home_la=HOME, reference_date=R))
+    assert not con.execute("SELECT * FROM duckdb_tables() WHERE table_name LIKE '\\_trace\\_%' ESCAPE '\\'").fetchall()

@@ -1,7 +1,8 @@
 """A tiny hand-built world for trace tests: records of identities, CME cases and a postcode lookup.
 
 Tests describe each record by its identity, type and the fields that matter; everything else is
-NULL, as in std_records. ``World.connect()`` writes the four tables into a fresh DuckDB database.
+NULL, as in std_records. ``World.connect()`` writes the four tables into a fresh DuckDB database,
+each in the form the loader and standardisation give it.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import datetime as dt
 import duckdb
 
 from linkage.schema import CANONICAL_FIELDS, EVENT_DATE_FIELDS, KEY_COLUMNS
+from linkage.standardise.postcodes import normalise_postcode
 
 HOME = "330"
 R = dt.date(2026, 11, 1)
@@ -74,6 +76,8 @@ class World:
             con.execute("CREATE TABLE postcode_lookup (postcode_district VARCHAR, la_code VARCHAR)")
             con.executemany("INSERT INTO postcode_lookup VALUES (?, ?)", list(DISTRICT_LA.items()))
         else:
+            # keys as the loader stores them (linkage.sources.postcode_lookup): 'b129aa' -> 'B12 9AA'
             con.execute("CREATE TABLE postcode_lookup (postcode VARCHAR, la_code VARCHAR)")
-            con.executemany("INSERT INTO postcode_lookup VALUES (?, ?)", list(full_postcodes.items()))
+            con.executemany("INSERT INTO postcode_lookup VALUES (?, ?)",
+                            [(normalise_postcode(key), la) for key, la in full_postcodes.items()])
         return con

@@ -1,0 +1,90 @@
+"""Keeping a link run in the job's workspace: persistent IDs, then the run's state in one transaction.
+
+``save_run`` attaches the workspace file (waiting while another run holds it), maps the run's
+identities onto the registry's IDs (``linkage.ids``), and writes records, pairs, identities,
+registry, lineage, the model in use and the audit row inside one transaction: a run killed at
+any point leaves the previous state whole.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from .audit import append_audit_row, audit_row
+from .errors import ChildlinkError
+from .ids import IdChanges, assign_child_ids, load_registry, read_id_key, store_id_key
+from .incremental import Delta, record_hashes, save_records_and_pairs
+from .job import Job
+from .workspace import attached, last_run_id, transaction, workspace_file
+
+
+@dataclass(frozen=True)
+class SavedRun:
+    run_id: int
+    id_changes: IdChanges
+
+
+def _counts(con: duckdb.DuckDBPyConnection, delta: Delta | None, n_pairs: int, n_rejects: int,
+            changes: IdChanges) -> dict:
+    """The audit log's count columns."""
+    n_records = con.execute("SELECT count(*) FROM std_records").fetchall()[0][0]
+    identities = con.execute("SELECT count(DISTINCT child_id) FROM identities").fetchall()[0][0]
+    usable = delta is not None and delta.usable
+    return {"records": n_records, "rejects": n_rejects, "pairs_scored": n_pairs - (delta.pairs_kept if usable else 0),
+            "pairs_kept": delta.pairs_kept if usable else 0,
+            "records_new": delta.new if usable else None, "records_changed": delta.changed if usable else None,
+            "records_unchanged": delta.unchanged if usable else None,
+            "records_deleted": delta.deleted if usable else None,
+            "identities": identities, "ids_created": changes.created, "ids_kept": changes.kept,
+            "ids_merged": changes.merged, "ids_split": changes.split, "ids_retired": changes.retired}
+
+
+def _write_state(con: duckdb.DuckDBPyConnection, ws: str, *, delta: Delta | None, run_id: int,
+                 signature: str, model: dict) -> None:
+    """Everything the next run and the lookups need; call inside a transaction."""
+    save_records_and_pairs(con, ws, delta)
+    con.execute(f"""CREATE OR REPLACE TABLE {ws}.identities AS
+                    SELECT source, record_id, child_id, confidence, cluster_size, needs_review, review_reason
+                    FROM identities""")
+    con.execute(f"DELETE FROM {ws}.id_registry")
+    con.execute(f"INSERT INTO {ws}.id_registry SELECT * FROM _registry ORDER BY serial")
+    con.execute(f"INSERT INTO {ws}.id_lineage SELECT * FROM _lineage_new")
+    con.execute(f"DELETE FROM {ws}.model")
+    con.execute(f"INSERT INTO {ws}.model VALUES (?, ?, ?)", [run_id, signature, json.dumps(model, sort_keys=True)])
+
+
+def save_run(con: duckdb.DuckDBPyConnection, job: Job, *, started_at: dt.datetime, model: dict,
+             model_path: Path, signature: str, delta: Delta | None, n_pairs: int, n_rejects: int,
+             row_counts: dict[str, int]) -> SavedRun:
+    """Give the run's identities (table ``clusters``) persistent IDs in table ``identities``, and
+    save the run into the job's workspace."""
+    path = workspace_file(job)
+    if delta is None:        # a full run has not fingerprinted its records yet
+        record_hashes(con)
+    with attached(con, path) as ws:
+        latest = last_run_id(con, ws)
+        if delta is not None and delta.usable and latest != delta.base_run:
+            raise ChildlinkError("another run updated the workspace while this one was working; run again",
+                                 file=str(path))
+        run_id = latest + 1
+        key, key_is_new = read_id_key(con, ws, job.home_la, job.linkage.seed)
+        load_registry(con, ws)
+        changes = assign_child_ids(con, key, run_id)
+        incremental = delta is not None
+        row = audit_row(job, run_id=run_id, started_at=started_at,
+                        command="childlink link" + (" --incremental" if incremental else ""),
+                        mode="incremental" if incremental and delta.usable else "full",
+                        note=delta.summary() if incremental else "", row_counts=row_counts,
+                        model_path=model_path, signature=signature,
+                        counts=_counts(con, delta, n_pairs, n_rejects, changes))
+        with transaction(con):
+            if key_is_new:
+                store_id_key(con, ws, key)
+            _write_state(con, ws, delta=delta, run_id=run_id, signature=signature, model=model)
+            append_audit_row(con, ws, row)
+    return SavedRun(run_id=run_id, id_changes=changes)
