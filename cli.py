@@ -134,12 +134,21 @@ def train(job: str, out: str, truth: str | None) -> None:
 @click.option("--truth", type=click.Path(dir_okay=False),
               help="truth.csv: after linking, score the run and put the figures in the report.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
-def link(job: str, out: str, model: str | None, chunks: int, truth: str | None, quiet: bool) -> None:
-    """Link JOB's records into one identity per child; write identities, pairs, rejects and report."""
+@click.option("--incremental", is_flag=True,
+              help="Standardise and score only records new or changed since the workspace's last run "
+                   "(same identities as a full run).")
+def link(job: str, out: str, model: str | None, chunks: int, truth: str | None, quiet: bool,
+         incremental: bool) -> None:
+    """Link JOB's records into one identity per child; write identities, pairs, rejects and report.
+
+    Each child keeps its child_id from run to run: IDs live in the job's workspace (linkage.workspace
+    in the job file, default .childlink/ beside it), which also keeps an audit log of every run.
+    """
     from linkage.link import link as run_link
 
     with _progress(quiet) as progress:
-        result = run_link(_job(job), out, model_path=model, chunks=chunks, progress=progress, truth=truth)
+        result = run_link(_job(job), out, model_path=model, chunks=chunks, progress=progress, truth=truth,
+                          incremental=incremental)
     click.echo(result.summary())
     if result.evaluation is not None:
         click.echo(result.evaluation.format())
@@ -288,6 +297,46 @@ def review_export(job: str, out: str, truth_out: str | None) -> None:
 
     result = export_labels(_job(job), out, truth_out=truth_out)
     click.echo(result.summary(Path(out), Path(truth_out) if truth_out else None))
+
+
+@main.command()
+@click.argument("job", type=click.Path(dir_okay=False))
+@click.option("--forename", required=True, help="Forename as given.")
+@click.option("--surname", required=True, help="Surname as given.")
+@click.option("--dob", required=True, help="Date of birth, YYYY-MM-DD or DD/MM/YYYY.")
+@click.option("--postcode", help="Postcode, if known.")
+@click.option("--sex", help="M or F, if known.")
+@click.option("--limit", type=click.IntRange(1, 100), default=10, show_default=True, help="Most candidates to show.")
+def find(job: str, forename: str, surname: str, dob: str, postcode: str | None, sex: str | None, limit: int) -> None:
+    """Which child is this? Candidate identities in JOB's workspace for one child, with the evidence."""
+    from linkage.find import find_child, format_result
+
+    click.echo(format_result(find_child(_job(job), forename=forename, surname=surname, dob=dob, postcode=postcode,
+                                        sex=sex, limit=limit)))
+
+
+@main.group()
+def ids() -> None:
+    """Persistent child IDs: lineage of an ID, and the workspace's audit log of runs."""
+
+
+@ids.command("history")
+@click.argument("job", type=click.Path(dir_okay=False))
+@click.argument("child_id")
+def ids_history(job: str, child_id: str) -> None:
+    """What happened to CHILD_ID run by run, and the ID to use now if it was merged or retired."""
+    from linkage.ids import child_id_history
+
+    click.echo(child_id_history(_job(job), child_id))
+
+
+@ids.command("log")
+@click.argument("job", type=click.Path(dir_okay=False))
+def ids_log(job: str) -> None:
+    """The audit log of JOB's workspace: every run, who ran it, inputs, model and ID changes."""
+    from linkage.audit import format_audit_log
+
+    click.echo(format_audit_log(_job(job)))
 
 
 @main.group()

@@ -64,3 +64,27 @@ def append_audit_row(con: duckdb.DuckDBPyConnection, ws: str, row: dict) -> None
 def audit_log(con: duckdb.DuckDBPyConnection, ws: str) -> pd.DataFrame:
     """The audit log, oldest run first."""
     return con.execute(f"SELECT * FROM {ws}.runs ORDER BY run_id").fetchdf()
+
+
+_LOG_COLUMNS = ("run_id", "finished_at", "user_name", "mode", "records", "records_new", "records_changed",
+                "records_deleted", "pairs_scored", "identities", "ids_created", "ids_kept", "ids_merged",
+                "ids_split", "ids_retired", "seconds")
+
+
+def format_audit_log(job: Job) -> str:
+    """``childlink ids log``: the workspace's runs as a table, then each run's inputs and model."""
+    from .workspace import attached, open_workspace, workspace_file
+
+    con = open_workspace()
+    with attached(con, workspace_file(job), read_only=True) as ws:
+        log = audit_log(con, ws)
+    con.close()
+    if log.empty:
+        return "no runs yet"
+    lines = [log[list(_LOG_COLUMNS)].to_string(index=False), ""]
+    for run in log.itertuples(index=False):      # one paragraph per run
+        inputs = ", ".join(f"{i['source']} {i['file']} ({i['rows']} rows, sha256 {i['sha256'][:12]})"
+                           for i in json.loads(run.inputs))
+        lines.append(f"run {run.run_id}: {run.command} by {run.user_name}; model {run.model_file} "
+                     f"(sha256 {run.model_sha256[:12]}); inputs: {inputs}" + (f"; {run.note}" if run.note else ""))
+    return "\n".join(lines)

@@ -287,3 +287,31 @@ def history(con: duckdb.DuckDBPyConnection, ws: str, child_id: str):
         WHERE l.child_id IN ({placeholders})
         ORDER BY l.run_id, l.child_id, l.event, l.other_id""", sorted(ids)).fetchdf()
     return resolution, events
+
+
+_EVENT_TEXT = {
+    "created": "created with {records} record(s)",
+    "split_from": "created from {records} record(s) split off {other}",
+    "split_off": "{records} record(s) split off into {other}",
+    "absorbed": "absorbed {other} ({records} record(s))",
+    "merged_into": "merged into {other} ({records} record(s)); {other} is used instead",
+    "gained": "gained {records} record(s)",
+    "lost": "lost {records} record(s)",
+    "retired": "retired: its {records} record(s) are gone",
+}
+
+
+def child_id_history(job, child_id: str) -> str:
+    """``childlink ids history``: the resolution of ``child_id`` and its lineage, as text."""
+    from .workspace import attached, open_workspace, workspace_file
+
+    con = open_workspace()
+    with attached(con, workspace_file(job), read_only=True) as ws:
+        resolution, events = history(con, ws, child_id)
+    con.close()
+    lines = [resolution.describe()]
+    for e in events.itertuples(index=False):     # one line per event of one or two IDs
+        when = f" ({e.finished_at:%Y-%m-%d %H:%M})" if e.finished_at is not None else ""
+        text = _EVENT_TEXT.get(e.event, e.event).format(records=e.records, other=e.other_id)
+        lines.append(f"  run {e.run_id}{when}: {e.child_id} {text}")
+    return "\n".join(lines)

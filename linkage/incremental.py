@@ -216,10 +216,16 @@ def _level_values(comparison: dict) -> list[tuple[int, dict]]:
     return [(len(levels) - 1 - i, lv) for i, lv in enumerate(levels)]
 
 
-def _term_frequency_terms(model: dict) -> tuple[dict[str, str], list[str]]:
-    """Per comparison, the SQL of its term-frequency adjustment (Splink's formula), and the columns
-    needing frequency tables. Expects tables ``l``, ``r`` (the records) and ``tf_<col>_l/_r`` joins."""
-    terms, columns = {}, []
+def _frequency_columns(model: dict) -> list[str]:
+    """The columns whose exact agreement the model adjusts by how common the value is."""
+    return sorted({lv["tf_adjustment_column"] for comp in model["comparisons"] for lv in comp["comparison_levels"]
+                   if lv.get("tf_adjustment_column") and lv.get("tf_adjustment_weight", 1.0)})
+
+
+def _term_frequency_terms(model: dict) -> dict[str, str]:
+    """Per comparison, the SQL of its term-frequency adjustment, Splink's formula over the pair's
+    ``tf_<col>_l`` and ``tf_<col>_r`` columns."""
+    terms = {}
     for comp in model["comparisons"]:
         cases = []
         for gamma, level in _level_values(comp):
@@ -227,8 +233,7 @@ def _term_frequency_terms(model: dict) -> tuple[dict[str, str], list[str]]:
             weight = level.get("tf_adjustment_weight", 1.0)
             if not column or not weight:
                 continue
-            columns.append(column)
-            tl, tr = f"tf_{column}_l.tf", f"tf_{column}_r.tf"
+            tl, tr = f"p.tf_{column}_l", f"p.tf_{column}_r"
             floor = level.get("tf_minimum_u_value", 0.0)
             u_exact = math.log2(level["u_probability"])
             cases.append(f"""WHEN p.gamma_{comp['output_column_name']} = {gamma} AND coalesce({tl}, {tr}) IS NOT NULL
@@ -236,34 +241,39 @@ def _term_frequency_terms(model: dict) -> tuple[dict[str, str], list[str]]:
                      - log2(greatest(coalesce({tl}, {tr}), coalesce({tr}, {tl}), cast({floor} as float8))))""")
         if cases:
             terms[comp["output_column_name"]] = f"(CASE {' '.join(cases)} ELSE cast(0 as float8) END)"
-    return terms, sorted(set(columns))
+    return terms
 
 
-def rescore_sql(model: dict, pairs: str, records: str) -> str:
-    """SELECT of ``pairs`` (rec_key_l, rec_key_r, match_key, gamma_*, mw_*) with match_weight and
-    match_probability recomputed as Splink computes them: prior weight + each comparison's weight +
-    its name-frequency term, frequencies taken over ``records``. Columns in ``score_pairs`` order."""
-    terms, tf_columns = _term_frequency_terms(model)
+def record_frequencies_sql(model: dict, records: str) -> str:
+    """SELECT rec_key, source, record_id and, per frequency-adjusted column, ``tf_<col>``: the share of
+    ``records`` with a non-null value that hold this record's value (Splink's term frequency)."""
+    columns = _frequency_columns(model)
+    joins = " ".join(f"""LEFT JOIN (SELECT {c}, cast(count(*) as float8) / (SELECT count({c}) FROM {records}) AS tf
+                         FROM {records} WHERE {c} IS NOT NULL GROUP BY {c}) f_{c} ON f_{c}.{c} = r.{c}"""
+                     for c in columns)
+    tfs = "".join(f", f_{c}.tf AS tf_{c}" for c in columns)
+    return f"SELECT r.rec_key, r.source, r.record_id{tfs} FROM {records} r {joins}"
+
+
+def rescore_sql(model: dict, pairs: str) -> str:
+    """SELECT of ``pairs`` (rec_key_l, rec_key_r, match_key, gamma_*, mw_*, and ``tf_<col>_l/_r`` for
+    the ``record_frequencies_sql`` columns) with match_weight and match_probability computed as Splink
+    computes them: prior weight + each comparison's weight + its name-frequency term, in Splink's
+    order (so the sums are bit for bit Splink's). Columns in ``score_pairs`` order."""
+    terms = _term_frequency_terms(model)
     prior = model["probability_two_random_records_match"]
     parts = [f"cast({math.log2(prior / (1 - prior))} as float8)"]
     for name in COMPARISON_NAMES:
         parts.append(f"p.mw_{name}")
         if name in terms:
             parts.append(terms[name])
-    tf_tables = " ".join(
-        f"""LEFT JOIN (SELECT {c}, cast(count(*) as float8) / (SELECT count({c}) FROM {records}) AS tf
-                       FROM {records} WHERE {c} IS NOT NULL GROUP BY {c}) tf_{c}_{side}
-                      ON tf_{c}_{side}.{c} = {side}.{c}"""
-        for c in tf_columns for side in ("l", "r"))
     score_cols = ", ".join(_pair_score_columns())
     return f"""
         SELECT rec_key_l, rec_key_r, mw AS match_weight,
                CASE WHEN mw >= 0 THEN 1.0 / (1.0 + POWER(cast(2 as float8), -mw))
                     ELSE POWER(cast(2 as float8), mw) / (1.0 + POWER(cast(2 as float8), mw)) END AS match_probability,
                {score_cols}
-        FROM (SELECT p.*, {' + '.join(parts)} AS mw FROM {pairs} p
-              JOIN {records} l ON l.rec_key = p.rec_key_l JOIN {records} r ON r.rec_key = p.rec_key_r
-              {tf_tables})"""
+        FROM (SELECT p.*, {' + '.join(parts)} AS mw FROM {pairs} p)"""
 
 
 def _pair_score_columns() -> list[str]:
@@ -273,28 +283,36 @@ def _pair_score_columns() -> list[str]:
     return cols
 
 
+def _kept_pairs_sql(model: dict) -> str:
+    """The stored pairs between unchanged records, on this run's rec_keys, with their records' name
+    frequencies. Stored pairs are keyed by (source, record_id): this run's keys may order them the
+    other way round, and every comparison is symmetric."""
+    score_cols = ", ".join(f"k.{c}" for c in _pair_score_columns())
+    tfs = "".join(f", l.tf_{c} AS tf_{c}_l, r.tf_{c} AS tf_{c}_r" for c in _frequency_columns(model))
+    return f"""(SELECT least(l.rec_key, r.rec_key) AS rec_key_l, greatest(l.rec_key, r.rec_key) AS rec_key_r,
+                       {score_cols}{tfs}
+                FROM _kept_pairs k
+                JOIN _frequencies l ON l.source = k.source_l AND l.record_id = k.record_id_l
+                JOIN _frequencies r ON r.source = k.source_r AND r.record_id = k.record_id_r)"""
+
+
 def score_changed_pairs(con: duckdb.DuckDBPyConnection, table: str, model: dict, *, chunks: int = 1,
                         out: str = "pairs", progress: Callable[[int, int], None] | None = None) -> int:
-    """Table ``out`` as ``score_pairs`` makes it, scoring only pairs with a new or changed record and
-    rescoring the stored pairs between unchanged records. Returns the number of pairs."""
-    con.execute(f"""CREATE OR REPLACE TABLE _scoring_input AS
-                    SELECT t.*, d.status <> 'unchanged' AS is_new
-                    FROM {table} t JOIN _delta d USING (source, record_id) ORDER BY t.rec_key""")
-    score_pairs(con, "_scoring_input", only_new_pairs(model), chunks=chunks, out="_pairs_new", progress=progress)
-    con.execute("DROP TABLE _scoring_input")
-    score_cols = ", ".join(f"k.{c}" for c in _pair_score_columns())
-    # Stored pairs come keyed by (source, record_id); this run's rec_keys may order them the other way.
-    con.execute(f"""
-        CREATE OR REPLACE TEMP TABLE _kept_keyed AS
-        SELECT least(l.rec_key, r.rec_key) AS rec_key_l, greatest(l.rec_key, r.rec_key) AS rec_key_r, {score_cols}
-        FROM _kept_pairs k
-        JOIN {table} l ON l.source = k.source_l AND l.record_id = k.record_id_l
-        JOIN {table} r ON r.source = k.source_r AND r.record_id = k.record_id_r""")
-    con.execute(f"""
-        CREATE OR REPLACE TABLE {out} AS
-        SELECT * FROM (SELECT * FROM _pairs_new UNION ALL {rescore_sql(model, '_kept_keyed', table)})
-        ORDER BY rec_key_l, rec_key_r""")
-    con.execute("DROP TABLE _kept_keyed; DROP TABLE _kept_pairs")
+    """Table ``out`` as ``score_pairs`` makes it, scoring only pairs with a new or changed record
+    (``_pairs_new``) and rescoring the stored pairs between unchanged records. Returns the number of pairs."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _frequencies AS {record_frequencies_sql(model, table)}")
+    kept = rescore_sql(model, _kept_pairs_sql(model))
+    if con.execute("SELECT count(*) FROM _delta WHERE status <> 'unchanged'").fetchall()[0][0]:
+        con.execute(f"""CREATE OR REPLACE TABLE _scoring_input AS
+                        SELECT t.*, d.status <> 'unchanged' AS is_new
+                        FROM {table} t JOIN _delta d USING (source, record_id) ORDER BY t.rec_key""")
+        score_pairs(con, "_scoring_input", only_new_pairs(model), chunks=chunks, out="_pairs_new", progress=progress)
+        con.execute("DROP TABLE _scoring_input")
+    else:       # nothing new: no need to start Splink
+        con.execute(f"CREATE OR REPLACE TABLE _pairs_new AS SELECT * FROM ({kept}) LIMIT 0")
+    con.execute(f"""CREATE OR REPLACE TABLE {out} AS
+                    SELECT * FROM (SELECT * FROM _pairs_new UNION ALL {kept}) ORDER BY rec_key_l, rec_key_r""")
+    con.execute("DROP TABLE _frequencies; DROP TABLE _kept_pairs")
     return con.execute(f"SELECT count(*) FROM {out}").fetchall()[0][0]
 
 

@@ -20,7 +20,7 @@ from .errors import ChildlinkError
 from .ids import IdChanges, assign_child_ids, load_registry, read_id_key, store_id_key
 from .incremental import Delta, record_hashes, save_records_and_pairs
 from .job import Job
-from .workspace import attached, last_run_id, transaction, workspace_file
+from .workspace import attached, has_table, last_run_id, transaction, workspace_file
 
 
 @dataclass(frozen=True)
@@ -44,15 +44,33 @@ def _counts(con: duckdb.DuckDBPyConnection, delta: Delta | None, n_pairs: int, n
             "ids_merged": changes.merged, "ids_split": changes.split, "ids_retired": changes.retired}
 
 
+IDENTITY_COLUMNS = "source, record_id, child_id, confidence, cluster_size, needs_review, review_reason"
+
+
+def _stage_changes(con: duckdb.DuckDBPyConnection, ws: str) -> None:
+    """The rows of ``identities`` and ``id_registry`` that differ from the stored ones: ``_<table>_stale``
+    (keys of stored rows to delete) and ``_<table>_fresh`` (rows to insert). Writing only these keeps
+    a run that changes little quick to save (temporary tables cannot be made inside the save's transaction)."""
+    con.execute(f"CREATE OR REPLACE TEMP TABLE _identities_now AS SELECT {IDENTITY_COLUMNS} FROM identities")
+    for table, now, keys in (("identities", "_identities_now", "source, record_id"),
+                             ("id_registry", "_registry", "child_id")):
+        stored = f"SELECT * FROM {ws}.{table}" if has_table(con, ws, table) else f"SELECT * FROM {now} LIMIT 0"
+        con.execute(f"""CREATE OR REPLACE TEMP TABLE _{table}_stale AS
+                        SELECT {keys} FROM (({stored}) EXCEPT SELECT * FROM {now})""")
+        con.execute(f"CREATE OR REPLACE TEMP TABLE _{table}_fresh AS SELECT * FROM {now} EXCEPT ({stored})")
+
+
 def _write_state(con: duckdb.DuckDBPyConnection, ws: str, *, delta: Delta | None, run_id: int,
                  signature: str, model: dict) -> None:
     """Everything the next run and the lookups need; call inside a transaction."""
     save_records_and_pairs(con, ws, delta)
-    con.execute(f"""CREATE OR REPLACE TABLE {ws}.identities AS
-                    SELECT source, record_id, child_id, confidence, cluster_size, needs_review, review_reason
-                    FROM identities""")
-    con.execute(f"DELETE FROM {ws}.id_registry")
-    con.execute(f"INSERT INTO {ws}.id_registry SELECT * FROM _registry ORDER BY serial")
+    if not has_table(con, ws, "identities"):
+        con.execute(f"CREATE TABLE {ws}.identities AS SELECT * FROM _identities_now LIMIT 0")
+    con.execute(f"""DELETE FROM {ws}.identities t USING _identities_stale s
+                    WHERE t.source = s.source AND t.record_id = s.record_id""")
+    con.execute(f"INSERT INTO {ws}.identities SELECT * FROM _identities_fresh")
+    con.execute(f"DELETE FROM {ws}.id_registry t USING _id_registry_stale s WHERE t.child_id = s.child_id")
+    con.execute(f"INSERT INTO {ws}.id_registry SELECT * FROM _id_registry_fresh ORDER BY serial")
     con.execute(f"INSERT INTO {ws}.id_lineage SELECT * FROM _lineage_new")
     con.execute(f"DELETE FROM {ws}.model")
     con.execute(f"INSERT INTO {ws}.model VALUES (?, ?, ?)", [run_id, signature, json.dumps(model, sort_keys=True)])
@@ -82,6 +100,7 @@ def save_run(con: duckdb.DuckDBPyConnection, job: Job, *, started_at: dt.datetim
                         note=delta.summary() if incremental else "", row_counts=row_counts,
                         model_path=model_path, signature=signature,
                         counts=_counts(con, delta, n_pairs, n_rejects, changes))
+        _stage_changes(con, ws)
         with transaction(con):
             if key_is_new:
                 store_id_key(con, ws, key)

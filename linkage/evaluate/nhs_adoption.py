@@ -50,6 +50,7 @@ DEFAULT_COVERAGE = (0.0, 0.25, 0.5, 0.75, 0.95, 1.0)
 
 @dataclass(frozen=True)
 class AdoptionSettings:
+    """What to evaluate: the masking plan, coverage levels, seeds and what else to run."""
     plan: MaskPlan
     coverage: tuple[float, ...] = DEFAULT_COVERAGE
     seeds: tuple[int, ...] = (1, 2, 3)
@@ -60,6 +61,7 @@ class AdoptionSettings:
 
 @dataclass
 class AdoptionResult:
+    """Everything the what-if measured, and the files it wrote."""
     out_dir: Path
     settings: AdoptionSettings
     runs: pd.DataFrame                  # one row per seed, coverage and strategy
@@ -171,6 +173,7 @@ class _Runner:
         return run, scores | trace_metrics(run.trace_dir, run.identities, self.truth)
 
     def all_levels(self, coverage: tuple[float, ...]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """Every seed and coverage level: the scores (one row per strategy) and the masking counts."""
         rows, masking = [], []
         total, done = len(coverage) * len(self.settings.seeds), 0
         for seed in self.settings.seeds:

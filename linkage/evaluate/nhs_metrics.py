@@ -35,6 +35,7 @@ def check_truth_folder(truth: Path) -> None:
 
 
 def load_identities(con: duckdb.DuckDBPyConnection, parquet: Path, table: str) -> str:
+    """A run's identities.parquet as table ``table`` (source, record_id, child_id)."""
     con.execute(f"create or replace table {table} as select source, record_id, child_id "
                 f"from read_parquet('{parquet.as_posix()}')")
     return table

@@ -166,4 +166,5 @@ def nhs_adoption_page(result) -> Page:
 
 
 def write_nhs_adoption_report(result, path: str | Path) -> Path:
+    """Write nhs_adoption.html for an ``AdoptionResult``."""
     return write_text(path, nhs_adoption_page(result).render())
