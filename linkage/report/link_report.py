@@ -14,6 +14,7 @@ import pandas as pd
 from ..blocking import load_rule_set
 from ..model import level_labels, level_weights
 from ..outputs import write_text
+from ..sources.rejects import reason_categories
 from ..score import COMPARISON_NAMES
 from ..review.apply import describe_effect
 from .page import Page, bar_chart
@@ -82,7 +83,9 @@ def write_link_report(result, path: str | Path) -> Path:
     page.heading("Inputs and rejects")
     page.table(_inputs(result))
     if len(result.prepared.rejects):
-        page.table(result.prepared.rejects.groupby(["source", "reason"]).size().rename("rows").reset_index())
+        rejects = result.prepared.rejects.assign(reason=reason_categories(result.prepared.rejects["reason"]))
+        page.table(rejects.groupby(["source", "reason"]).size().rename("rows").reset_index())
+        page.paragraph("Every rejected row, with its row number, is in rejects.csv.", "note")
 
     page.heading("Comparisons")
     by_rule = con.execute("""select cast(match_key as integer) as rule_number, count(*) as pairs,
