@@ -129,16 +129,19 @@ def train(job: str, out: str, truth: str | None) -> None:
 @click.argument("job", type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the outputs.")
 @click.option("--model", type=click.Path(dir_okay=False), help="Model JSON (default: the job's, else models/default.json).")
-@click.option("--chunks", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Score in CHUNKS x CHUNKS blocks to bound memory.")
+@click.option("--chunks", type=click.IntRange(1, 64),
+              help="Score in CHUNKS x CHUNKS blocks to bound memory (default: one per 500,000 records).")
 @click.option("--truth", type=click.Path(dir_okay=False),
               help="truth.csv: after linking, score the run and put the figures in the report.")
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 @click.option("--incremental", is_flag=True,
               help="Standardise and score only records new or changed since the workspace's last run "
                    "(same identities as a full run).")
-def link(job: str, out: str, model: str | None, chunks: int, truth: str | None, quiet: bool,
-         incremental: bool) -> None:
+@click.option("--backend", type=click.Choice(["duckdb", "spark"]), default="duckdb", show_default=True,
+              help="Where pairs are scored: DuckDB on this machine, or Spark (pip install 'childlink[spark]'; "
+                   "local mode unless the Spark configuration names a cluster).")
+def link(job: str, out: str, model: str | None, chunks: int | None, truth: str | None, quiet: bool,
+         incremental: bool, backend: str) -> None:
     """Link JOB's records into one identity per child; write identities, pairs, rejects and report.
 
     Each child keeps its child_id from run to run: IDs live in the job's workspace (linkage.workspace
@@ -148,7 +151,7 @@ def link(job: str, out: str, model: str | None, chunks: int, truth: str | None, 
 
     with _progress(quiet) as progress:
         result = run_link(_job(job), out, model_path=model, chunks=chunks, progress=progress, truth=truth,
-                          incremental=incremental)
+                          incremental=incremental, backend=backend)
     click.echo(result.summary())
     if result.evaluation is not None:
         click.echo(result.evaluation.format())

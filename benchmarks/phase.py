@@ -51,8 +51,8 @@ def link(job, work: Path, args) -> dict:
 
     model = work / "model.json"
     extra = {"backend": args.backend} if args.backend != "duckdb" else {}
-    result = run_link(job, work / "link", model_path=model if model.is_file() else None, chunks=args.chunks,
-                      **extra)
+    result = run_link(job, work / "link", model_path=model if model.is_file() else None,
+                      chunks=args.chunks or None, **extra)
     return {"records": result.prepared.n_records, "pairs": result.n_pairs, "steps": result.timings,
             "identities": result.cluster_stats["identities"]}
 
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("job")
     parser.add_argument("work")
     parser.add_argument("--backend", default="duckdb", choices=["duckdb", "spark"])
-    parser.add_argument("--chunks", type=int, default=1, help="score in CHUNKS x CHUNKS blocks")
+    parser.add_argument("--chunks", type=int, default=0, help="scoring slices per side (0: chosen by link)")
     args = parser.parse_args(argv)
     from linkage.job import load_job
 

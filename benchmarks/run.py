@@ -134,7 +134,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--quick", action="store_true", help="10k and 100k children only")
     parser.add_argument("--sizes", help="comma-separated numbers of children (overrides --quick)")
     parser.add_argument("--backend", default="duckdb", choices=["duckdb", "spark"])
-    parser.add_argument("--chunks", type=int, default=1, help="link --chunks (scoring blocks per side)")
+    parser.add_argument("--chunks", type=int, default=0, help="link --chunks (0: link chooses from the records)")
     parser.add_argument("--cache", default=str(HERE / ".cache"), help="folder for generated worlds and runs")
     parser.add_argument("--results", default=str(HERE / "results.csv"))
     parser.add_argument("--replace", action="store_true", help="start results.csv afresh")

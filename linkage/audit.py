@@ -16,6 +16,7 @@ import duckdb
 import pandas as pd
 
 from .job import Job
+from .workspace import attached, open_workspace, workspace_file
 
 
 def file_sha256(path: str | Path) -> str:
@@ -73,8 +74,6 @@ _LOG_COLUMNS = ("run_id", "finished_at", "user_name", "mode", "records", "record
 
 def format_audit_log(job: Job) -> str:
     """``childlink ids log``: the workspace's runs as a table, then each run's inputs and model."""
-    from .workspace import attached, open_workspace, workspace_file
-
     con = open_workspace()
     with attached(con, workspace_file(job), read_only=True) as ws:
         log = audit_log(con, ws)

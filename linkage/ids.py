@@ -36,7 +36,7 @@ from dataclasses import dataclass
 import duckdb
 
 from .errors import ChildlinkError
-from .workspace import has_table, meta_value
+from .workspace import attached, has_table, meta_value, open_workspace, workspace_file
 
 ID_PREFIX = "C"
 ID_CHARACTERS = 10
@@ -208,7 +208,7 @@ def _update_registry(con: duckdb.DuckDBPyConnection, run_id: int) -> None:
         INSERT INTO _registry (child_id, serial, status, current_id, created_run, ended_run, records)
         SELECT child_id, serial, 'active', child_id, {run_id}, NULL, 0 FROM _assigned WHERE serial IS NOT NULL""")
     # Merged IDs, and the aliases that pointed at them, now point at the winner.
-    con.execute(f"""
+    con.execute("""
         CREATE OR REPLACE TEMP TABLE _merges AS
         SELECT l.child_id AS loser, w.child_id AS winner FROM _claims l JOIN _claims w
           ON w.identity = l.identity AND w.wins WHERE NOT l.wins""")
@@ -303,8 +303,6 @@ _EVENT_TEXT = {
 
 def child_id_history(job, child_id: str) -> str:
     """``childlink ids history``: the resolution of ``child_id`` and its lineage, as text."""
-    from .workspace import attached, open_workspace, workspace_file
-
     con = open_workspace()
     with attached(con, workspace_file(job), read_only=True) as ws:
         resolution, events = history(con, ws, child_id)

@@ -32,7 +32,9 @@ from pathlib import Path
 from typing import Callable
 
 import duckdb
+import splink
 
+from .audit import file_sha256
 from .blocking import RuleSet
 from .job import Job
 from .prepare import Prepared
@@ -69,14 +71,6 @@ class Delta:
 
 
 # ------------------------------------------------------------------ fingerprints
-def _file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def code_fingerprint() -> str:
     """Digest of the code and reference data that standardise records and shape the model input."""
     digest = hashlib.sha256()
@@ -92,7 +86,8 @@ def code_fingerprint() -> str:
 def run_signature(job: Job, model_path: Path, rule_set: RuleSet) -> str:
     """Digest of everything besides the records that decides standardised rows and pair scores."""
     parts = {
-        "model": _file_sha256(model_path),
+        "versions": [splink.__version__, duckdb.__version__],     # how comparisons are computed
+        "model": file_sha256(model_path),
         "rules": [[r.name, list(r.equal), list(r.explode), r.sql] for r in rule_set.rules],
         "reference_date": job.reference_date.isoformat(),
         "sources": {s.name: [s.type, s.date_format] for s in job.sources},
@@ -139,26 +134,55 @@ def _copy_reusable(con: duckdb.DuckDBPyConnection, ws: str) -> None:
                       AND NOT EXISTS (SELECT 1 FROM _gone g WHERE g.source = p.source_r AND g.record_id = p.record_id_r)""")
 
 
+def _stored_state_problem(con: duckdb.DuckDBPyConnection, ws: str, signature: str) -> str | None:
+    """Why the workspace's stored records and pairs cannot be reused (None: they can)."""
+    stored = con.execute(f"SELECT signature FROM {ws}.model").fetchall()
+    if not last_run_id(con, ws) or not stored or not has_table(con, ws, "records") or not has_table(con, ws, "pairs"):
+        return "the workspace has no previous run"
+    if stored[0][0] != signature:
+        return ("the model, blocking rules, reference date, date formats or childlink version "
+                "changed since the last run")
+    return None
+
+
+def _delta_counts(con: duckdb.DuckDBPyConnection, base: int) -> Delta:
+    counts = dict(con.execute("SELECT status, count(*) FROM _delta GROUP BY ALL").fetchall())
+    deleted = con.execute("SELECT count(*) FROM _gone WHERE status = 'deleted'").fetchall()[0][0]
+    return Delta(base_run=base, usable=True, new=counts.get("new", 0), changed=counts.get("changed", 0),
+                 unchanged=counts.get("unchanged", 0), deleted=deleted)
+
+
 def read_delta(con: duckdb.DuckDBPyConnection, workspace: Path, signature: str) -> Delta:
     """Compare the current ``records`` with the workspace's last run; copy what can be reused."""
     if not workspace.is_file():
         return Delta(base_run=0, usable=False, reason="the workspace has no previous run")
     with attached(con, workspace, read_only=True) as ws:
         base = last_run_id(con, ws)
-        stored = con.execute(f"SELECT signature FROM {ws}.model").fetchall()
-        if not base or not stored or not has_table(con, ws, "records") or not has_table(con, ws, "pairs"):
-            return Delta(base_run=base, usable=False, reason="the workspace has no previous run")
-        if stored[0][0] != signature:
-            return Delta(base_run=base, usable=False,
-                         reason="the model, blocking rules, reference date, date formats or childlink version "
-                                "changed since the last run")
+        problem = _stored_state_problem(con, ws, signature)
+        if problem:
+            return Delta(base_run=base, usable=False, reason=problem)
         _compare_with_workspace(con, ws)
         _copy_reusable(con, ws)
-    counts = dict(con.execute("SELECT status, count(*) FROM _delta GROUP BY ALL").fetchall())
-    deleted = con.execute("SELECT count(*) FROM _gone WHERE status = 'deleted'").fetchall()[0][0]
-    return Delta(base_run=base, usable=True, new=counts.get("new", 0), changed=counts.get("changed", 0),
-                 unchanged=counts.get("unchanged", 0), deleted=deleted,
-                 pairs_kept=con.execute("SELECT count(*) FROM _kept_pairs").fetchall()[0][0])
+    delta = _delta_counts(con, base)
+    delta.pairs_kept = con.execute("SELECT count(*) FROM _kept_pairs").fetchall()[0][0]
+    return delta
+
+
+def changes_to_save(con: duckdb.DuckDBPyConnection, ws: str, signature: str, table: str = "link_input",
+                    pairs: str = "pairs") -> Delta | None:
+    """After a full run: what changed since the workspace's last run, so that only that is written
+    (the stored rows of unchanged records, and their pairs, are what this run made of them).
+    Leaves the pairs with a new or changed record in ``_pairs_new``. None: write everything."""
+    if _stored_state_problem(con, ws, signature):
+        return None
+    _compare_with_workspace(con, ws)
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _changed_keys AS
+                    SELECT t.rec_key, d.status <> 'unchanged' AS changed
+                    FROM {table} t JOIN _delta d USING (source, record_id)""")
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE _pairs_new AS
+                    SELECT p.* FROM {pairs} p JOIN _changed_keys l ON l.rec_key = p.rec_key_l
+                    JOIN _changed_keys r ON r.rec_key = p.rec_key_r WHERE l.changed OR r.changed""")
+    return _delta_counts(con, last_run_id(con, ws))
 
 
 def prepare_changed(job: Job, con: duckdb.DuckDBPyConnection, workspace: Path, signature: str
@@ -329,8 +353,9 @@ def stored_pairs_sql(pairs: str, records: str) -> str:
 
 def save_records_and_pairs(con: duckdb.DuckDBPyConnection, ws: str, delta: Delta | None,
                            records: str = "link_input", pairs: str = "pairs") -> None:
-    """Write the run's standardised records (with content hashes) and pairs into the workspace: all of
-    them after a full run, only what changed after an incremental one. Call inside a transaction."""
+    """Write the run's standardised records (with content hashes) and pairs into the workspace: with
+    ``delta`` (``read_delta`` or ``changes_to_save``) only the records that changed and the pairs
+    touching them (``_pairs_new``), else all of them. Call inside a transaction."""
     std = "SELECT s.*, h.content_hash FROM std_records s JOIN record_hashes h USING (source, record_id)"
     if delta is None or not delta.usable:
         # Unordered: whoever reads the stored tables orders what it reads.
@@ -343,5 +368,4 @@ def save_records_and_pairs(con: duckdb.DuckDBPyConnection, ws: str, delta: Delta
     for side in ("l", "r"):
         con.execute(f"""DELETE FROM {ws}.pairs p USING _gone g
                         WHERE p.source_{side} = g.source AND p.record_id_{side} = g.record_id""")
-    # The pairs scored this run are exactly those with a new or changed record.
     con.execute(f"INSERT INTO {ws}.pairs {stored_pairs_sql('_pairs_new', records)}")

@@ -17,18 +17,20 @@ import pandas as pd
 
 from .blocking import load_rule_set
 from .cluster import ClusterSettings, cluster
+from .errors import ChildlinkError
 from .job import Job
 from .model import DEFAULT_MODEL, create_model_input, load_model, with_prior_for, with_rule_set
-from .outputs import write_csv, write_parquet
+from .outputs import atomic_path, write_csv, write_parquet
 from .prepare import Prepared, prepare, sorted_rejects
 from .review.apply import decision_effect, describe_effect, load_decisions
-from .score import COMPARISON_NAMES, score_pairs
+from .score import COMPARISON_NAMES, auto_chunks, pair_columns, score_pairs
 from .ids import IdChanges
 from .incremental import Delta, prepare_changed, run_signature, score_changed_pairs
 from .persist import save_run
 from .workspace import open_workspace, workspace_file
 
 Progress = Callable[[str, int, int], None]   # (phase, done, total)
+BACKENDS = ("duckdb", "spark")                # where blocked pairs are scored
 
 
 @dataclass
@@ -68,25 +70,31 @@ def _write_outputs(con, out_dir: Path, rejects: pd.DataFrame) -> None:
     write_parquet(out_dir / "identities.parquet", identities)
     write_csv(out_dir / "identities.csv", identities)
     levels = ", ".join(f"p.gamma_{n}, p.mw_{n}" for n in COMPARISON_NAMES)
-    pairs = con.execute(f"""
-        select l.source as source_l, l.record_id as record_id_l, r.source as source_r, r.record_id as record_id_r,
-               p.match_weight, p.match_probability, p.match_key, {levels}
-        from pairs p join link_input l on l.rec_key = p.rec_key_l join link_input r on r.rec_key = p.rec_key_r
-        order by p.rec_key_l, p.rec_key_r
-    """).fetchdf()
-    write_parquet(out_dir / "pairs.parquet", pairs)
+    # Pairs grow faster than records (17 million for 1.3 million records): DuckDB writes them
+    # straight to Parquet, with no copy in Python memory.
+    with atomic_path(out_dir / "pairs.parquet") as tmp:
+        con.execute(f"""copy (
+            select l.source as source_l, l.record_id as record_id_l, r.source as source_r,
+                   r.record_id as record_id_r, p.match_weight, p.match_probability, p.match_key, {levels}
+            from pairs p join link_input l on l.rec_key = p.rec_key_l join link_input r on r.rec_key = p.rec_key_r
+            order by p.rec_key_l, p.rec_key_r
+        ) to '{str(tmp).replace("'", "''")}' (format parquet)""")
     write_csv(out_dir / "rejects.csv", sorted_rejects(rejects))
 
 
-def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None, chunks: int = 1,
+def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None, chunks: int | None = None,
          con: duckdb.DuckDBPyConnection | None = None, progress: Progress | None = None,
-         write_report: bool = True, truth: str | Path | None = None, incremental: bool = False) -> LinkResult:
+         write_report: bool = True, truth: str | Path | None = None, incremental: bool = False,
+         backend: str = "duckdb") -> LinkResult:
     """Link every record of ``job`` into identities and write the outputs to ``out_dir``.
 
     Identities get persistent child IDs from the job's workspace, where the run's state is saved
     (``linkage.persist``). With ``incremental``, only records new or changed since the workspace's
     last run are standardised and scored (``linkage.incremental``); the identities are those a full
     run would give.
+
+    ``chunks`` (slices per side when scoring) defaults to one per 500,000 records (``score.auto_chunks``).
+    ``backend="spark"`` scores the pairs on Spark (``linkage.spark``) instead of DuckDB.
 
     With ``truth`` (evaluation only: it is read after linking and never informs it), the run
     is also scored against it and the figures go into the report and ``evaluation.csv``.
@@ -102,6 +110,10 @@ def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None,
         clock = now
 
     started_at = dt.datetime.now()
+    if backend not in BACKENDS:
+        raise ChildlinkError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
+    if backend == "spark" and incremental:
+        raise ChildlinkError("--incremental runs on DuckDB only; leave out --backend spark")
     con = con or open_workspace()
     model_path = Path(model_path or job.linkage.model or DEFAULT_MODEL)
     rule_set = load_rule_set(job.linkage.blocking_rules)
@@ -116,9 +128,16 @@ def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None,
     lap("read and standardise")
 
     model = with_prior_for(con, table, model)
-    score = score_changed_pairs if delta is not None and delta.usable else score_pairs
-    n_pairs = score(con, table, model, chunks=chunks,
-                    progress=(lambda d, t: progress("score", d, t)) if progress else None)
+    score_progress = (lambda d, t: progress("score", d, t)) if progress else None
+    if backend == "spark":   # only scoring moves to Spark; everything else stays in DuckDB
+        from .spark import score_pairs_spark
+
+        n_pairs = score_pairs_spark(con, table, model, rule_set, workspace_dir=job.workspace_dir,
+                                    pair_columns=pair_columns(), progress=score_progress)
+    else:
+        score = score_changed_pairs if delta is not None and delta.usable else score_pairs
+        n_pairs = score(con, table, model, chunks=chunks or auto_chunks(prepared.n_records),
+                        progress=score_progress)
     lap("score")
 
     settings = ClusterSettings(match_threshold=job.linkage.match_threshold, review_band=job.linkage.review_band,

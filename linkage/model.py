@@ -96,8 +96,13 @@ def _name_forms(con: duckdb.DuckDBPyConnection) -> None:
 
     rows = read_reference("name_aliases.csv")
     pairs = sorted({(r["canonical"], r["variant"]) for r in rows} | {(r["canonical"], r["canonical"]) for r in rows})
-    con.execute("create or replace temp table _name_forms (canonical varchar, form varchar)")
-    con.executemany("insert into _name_forms values (?, ?)", pairs)
+    # One Arrow table, not executemany: 2 ms instead of 0.1 s, which `childlink find` notices.
+    import pyarrow as pa
+
+    con.register("_name_forms_rows", pa.table({"canonical": pa.array([p[0] for p in pairs], pa.string()),
+                                               "form": pa.array([p[1] for p in pairs], pa.string())}))
+    con.execute("create or replace temp table _name_forms as select * from _name_forms_rows")
+    con.unregister("_name_forms_rows")
 
 
 def settings(rule_set: RuleSet) -> SettingsCreator:

@@ -18,7 +18,7 @@ import duckdb
 from .audit import append_audit_row, audit_row
 from .errors import ChildlinkError
 from .ids import IdChanges, assign_child_ids, load_registry, read_id_key, store_id_key
-from .incremental import Delta, record_hashes, save_records_and_pairs
+from .incremental import Delta, changes_to_save, record_hashes, save_records_and_pairs
 from .job import Job
 from .workspace import attached, has_table, last_run_id, transaction, workspace_file
 
@@ -29,17 +29,17 @@ class SavedRun:
     id_changes: IdChanges
 
 
-def _counts(con: duckdb.DuckDBPyConnection, delta: Delta | None, n_pairs: int, n_rejects: int,
-            changes: IdChanges) -> dict:
-    """The audit log's count columns."""
+def _counts(con: duckdb.DuckDBPyConnection, delta: Delta | None, changed: Delta | None, n_pairs: int,
+            n_rejects: int, changes: IdChanges) -> dict:
+    """The audit log's count columns. ``delta``: what an incremental run reused; ``changed``: what
+    changed since the last run (known for full runs too when the workspace's state was comparable)."""
     n_records = con.execute("SELECT count(*) FROM std_records").fetchall()[0][0]
     identities = con.execute("SELECT count(DISTINCT child_id) FROM identities").fetchall()[0][0]
-    usable = delta is not None and delta.usable
-    return {"records": n_records, "rejects": n_rejects, "pairs_scored": n_pairs - (delta.pairs_kept if usable else 0),
-            "pairs_kept": delta.pairs_kept if usable else 0,
-            "records_new": delta.new if usable else None, "records_changed": delta.changed if usable else None,
-            "records_unchanged": delta.unchanged if usable else None,
-            "records_deleted": delta.deleted if usable else None,
+    kept = delta.pairs_kept if delta is not None and delta.usable else 0
+    return {"records": n_records, "rejects": n_rejects, "pairs_scored": n_pairs - kept, "pairs_kept": kept,
+            "records_new": changed.new if changed else None, "records_changed": changed.changed if changed else None,
+            "records_unchanged": changed.unchanged if changed else None,
+            "records_deleted": changed.deleted if changed else None,
             "identities": identities, "ids_created": changes.created, "ids_kept": changes.kept,
             "ids_merged": changes.merged, "ids_split": changes.split, "ids_retired": changes.retired}
 
@@ -90,6 +90,8 @@ def save_run(con: duckdb.DuckDBPyConnection, job: Job, *, started_at: dt.datetim
             raise ChildlinkError("another run updated the workspace while this one was working; run again",
                                  file=str(path))
         run_id = latest + 1
+        # What to write: only what changed, whenever the stored records and pairs are still valid.
+        to_save = delta if delta is not None and delta.usable else changes_to_save(con, ws, signature)
         key, key_is_new = read_id_key(con, ws, job.home_la, job.linkage.seed)
         load_registry(con, ws)
         changes = assign_child_ids(con, key, run_id)
@@ -99,11 +101,11 @@ def save_run(con: duckdb.DuckDBPyConnection, job: Job, *, started_at: dt.datetim
                         mode="incremental" if incremental and delta.usable else "full",
                         note=delta.summary() if incremental else "", row_counts=row_counts,
                         model_path=model_path, signature=signature,
-                        counts=_counts(con, delta, n_pairs, n_rejects, changes))
+                        counts=_counts(con, delta, to_save, n_pairs, n_rejects, changes))
         _stage_changes(con, ws)
         with transaction(con):
             if key_is_new:
                 store_id_key(con, ws, key)
-            _write_state(con, ws, delta=delta, run_id=run_id, signature=signature, model=model)
+            _write_state(con, ws, delta=to_save, run_id=run_id, signature=signature, model=model)
             append_audit_row(con, ws, row)
     return SavedRun(run_id=run_id, id_changes=changes)

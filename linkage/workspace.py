@@ -144,12 +144,15 @@ def attached(con: duckdb.DuckDBPyConnection, path: str | Path, *, read_only: boo
     if read_only and not path.is_file():
         raise ChildlinkError("no workspace yet: run 'childlink link' on the job first", file=str(path))
     if not read_only:
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+        try:    # the workspace holds children's records: owner only, like the outputs
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as exc:
             raise ChildlinkError(f"cannot create the workspace folder ({exc.strerror})",
                                  file=str(path.parent)) from None
     _attach(con, path, ALIAS, read_only, wait)
+    if not read_only:
+        with contextlib.suppress(OSError):      # a file someone else owns keeps its mode
+            os.chmod(path, 0o600)
     try:
         version = schema_version(con, ALIAS)
         if version != SCHEMA_VERSION:

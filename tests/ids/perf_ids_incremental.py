@@ -2,9 +2,9 @@
 
 Run: cd /work/main && PYTHONPATH=.:tests/ids python tests/ids/perf_ids_incremental.py [FOLDER]
 Generates the world in FOLDER (default /tmp/childlink_perf_ids; reused when present), writes v1
-(1% of rows held back) and v2 (all rows), then times: v1 linked in full, v2 linked incrementally
-on top of it, v2 linked in full into a fresh workspace; checks both v2 runs give the same
-identities and pair scores; then times `find` for 20 children taken from the school roll.
+(1% of rows held back) and v2 (all rows), links v1 in full, then from copies of that workspace
+times v2 linked incrementally and v2 linked in full; checks both give the same identities, the
+same child IDs and the same pair scores; then times `find` for 20 children from the school roll.
 """
 
 from __future__ import annotations
@@ -39,16 +39,19 @@ def main() -> None:
     for ws in ("ws", "ws_full"):
         shutil.rmtree(base / ws, ignore_errors=True)
     timed_link(job_in(base / "v1", base / "ws"), base / "run_v1", False)
+    shutil.copytree(base / "ws", base / "ws_full")
     incremental = timed_link(job_in(base / "v2", base / "ws"), base / "run_v2_incremental", True)
     full = timed_link(job_in(base / "v2", base / "ws_full"), base / "run_v2_full", False)
     same = partition(base / "run_v2_incremental") == partition(base / "run_v2_full")
+    same_ids = ((base / "run_v2_incremental" / "identities.csv").read_bytes()
+                == (base / "run_v2_full" / "identities.csv").read_bytes())
     con = duckdb.connect()
     gap = con.execute(f"""
         SELECT count(*), max(abs(a.match_probability - b.match_probability))
         FROM read_parquet('{base / "run_v2_incremental" / "pairs.parquet"}') a
         FULL JOIN read_parquet('{base / "run_v2_full" / "pairs.parquet"}') b
         USING (source_l, record_id_l, source_r, record_id_r)""").fetchall()[0]
-    print(f"incremental {incremental:.1f}s vs full {full:.1f}s; same identities: {same}; "
+    print(f"incremental {incremental:.1f}s vs full {full:.1f}s; same identities: {same}, same IDs: {same_ids}; "
           f"pairs {gap[0]:,}, largest probability difference {gap[1]}")
 
     job = job_in(base / "v2", base / "ws")

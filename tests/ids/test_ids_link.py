@@ -6,13 +6,14 @@ import hashlib
 import json
 import shutil
 
-import duckdb
 import pandas as pd
 import pytest
 from click.testing import CliRunner
 
 import linkage.persist as persist
 from cli import main
+from linkage.errors import ChildlinkError
+from linkage.incremental import Delta
 from linkage.link import link
 from linkage.model import DEFAULT_MODEL
 from linkage.review.store import DecisionStore, PairKey
@@ -209,3 +210,24 @@ def test_a_merge_keeps_the_larger_identitys_id_and_the_other_resolves_to_it(worl
     out = CliRunner().invoke(main, ["ids", "history", str(job.path), smaller])
     assert out.exit_code == 0, out.output
     assert f"{smaller} was merged; use {larger}" in out.output and f"merged into {larger}" in out.output
+
+
+def test_an_incremental_run_refuses_to_save_over_a_run_it_did_not_build_on(world, full, tmp_path):
+    job, _ = copy_of_full(world, full, tmp_path)
+    stale = Delta(base_run=1, usable=True)            # the workspace has had run 2 since
+    with pytest.raises(ChildlinkError, match="another run updated the workspace"):
+        persist.save_run(open_workspace(), job, started_at=None, model={}, model_path=DEFAULT_MODEL, signature="",
+                         delta=stale, n_pairs=0, n_rejects=0, row_counts={})
+
+
+def test_a_full_run_over_a_stored_one_writes_only_the_changes_yet_stores_what_a_fresh_run_would(world, full,
+                                                                                                tmp_path):
+    job1, job2 = job_in(world / "v1", tmp_path / "ws", name="v1"), job_in(world / "v2", tmp_path / "ws", name="v2")
+    link(job1, tmp_path / "run1", write_report=False)
+    link(job2, tmp_path / "run2", write_report=False)
+    for sql in ("SELECT source, record_id, content_hash FROM {ws}.records ORDER BY ALL",
+                "SELECT * FROM {ws}.pairs ORDER BY ALL"):
+        assert workspace_rows(job2, sql) == workspace_rows(full[0], sql)
+    new, changed, deleted = workspace_rows(job2, "SELECT records_new, records_changed, records_deleted "
+                                                 "FROM {ws}.runs WHERE run_id = 2")[0]
+    assert new > 0 and changed > 0 and deleted > 0

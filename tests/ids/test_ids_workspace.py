@@ -121,3 +121,10 @@ def test_a_second_run_waits_for_the_first_to_release_the_workspace(tmp_path):
         assert schema_version(con, ws) == SCHEMA_VERSION
     assert time.monotonic() - start > 0.2
     assert holder.wait(60) == 0
+
+
+def test_the_workspace_is_readable_by_its_owner_only(tmp_path):
+    path = tmp_path / "state" / "workspace.duckdb"
+    with attached(open_workspace(), path):
+        pass
+    assert path.stat().st_mode & 0o077 == 0 and path.parent.stat().st_mode & 0o077 == 0
