@@ -80,7 +80,8 @@ def format_audit_log(job: Job) -> str:
     con.close()
     if log.empty:
         return "no runs yet"
-    lines = [log[list(_LOG_COLUMNS)].to_string(index=False), ""]
+    table = log[list(_LOG_COLUMNS)].assign(finished_at=log.finished_at.dt.strftime("%Y-%m-%d %H:%M"))
+    lines = [table.to_string(index=False), ""]
     for run in log.itertuples(index=False):      # one paragraph per run
         inputs = ", ".join(f"{i['source']} {i['file']} ({i['rows']} rows, sha256 {i['sha256'][:12]})"
                            for i in json.loads(run.inputs))

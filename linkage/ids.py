@@ -34,8 +34,10 @@ import hashlib
 from dataclasses import dataclass
 
 import duckdb
+import pandas as pd
 
 from .errors import ChildlinkError
+from .job import Job
 from .workspace import attached, has_table, meta_value, open_workspace, workspace_file
 
 ID_PREFIX = "C"
@@ -276,7 +278,7 @@ def resolve(con: duckdb.DuckDBPyConnection, ws: str, child_id: str) -> Resolutio
     return Resolution(child_id=child_id.strip().upper(), status=status, current_id=current, records=records)
 
 
-def history(con: duckdb.DuckDBPyConnection, ws: str, child_id: str):
+def history(con: duckdb.DuckDBPyConnection, ws: str, child_id: str) -> tuple[Resolution, pd.DataFrame]:
     """Every lineage event of ``child_id`` and of the IDs merged into it, oldest first, with run times."""
     resolution = resolve(con, ws, child_id)
     ids = {resolution.child_id} | ({resolution.current_id} if resolution.current_id else set())
@@ -301,7 +303,7 @@ _EVENT_TEXT = {
 }
 
 
-def child_id_history(job, child_id: str) -> str:
+def child_id_history(job: Job, child_id: str) -> str:
     """``childlink ids history``: the resolution of ``child_id`` and its lineage, as text."""
     con = open_workspace()
     with attached(con, workspace_file(job), read_only=True) as ws:

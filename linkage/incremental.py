@@ -123,11 +123,8 @@ def _compare_with_workspace(con: duckdb.DuckDBPyConnection, ws: str) -> None:
         SELECT source, record_id, status FROM _delta WHERE status = 'changed'""")
 
 
-def _copy_reusable(con: duckdb.DuckDBPyConnection, ws: str) -> None:
-    """Unchanged records' stored rows (``_kept_std``) and the stored pairs between them (``_kept_pairs``)."""
-    con.execute(f"""CREATE OR REPLACE TEMP TABLE _kept_std AS
-                    SELECT s.* EXCLUDE (content_hash) FROM {ws}.records s
-                    JOIN _delta d USING (source, record_id) WHERE d.status = 'unchanged'""")
+def _copy_kept_pairs(con: duckdb.DuckDBPyConnection, ws: str) -> None:
+    """``_kept_pairs``: the stored pairs between unchanged records."""
     con.execute(f"""CREATE OR REPLACE TEMP TABLE _kept_pairs AS
                     SELECT p.* FROM {ws}.pairs p
                     WHERE NOT EXISTS (SELECT 1 FROM _gone g WHERE g.source = p.source_l AND g.record_id = p.record_id_l)
@@ -152,8 +149,10 @@ def _delta_counts(con: duckdb.DuckDBPyConnection, base: int) -> Delta:
                  unchanged=counts.get("unchanged", 0), deleted=deleted)
 
 
-def read_delta(con: duckdb.DuckDBPyConnection, workspace: Path, signature: str) -> Delta:
-    """Compare the current ``records`` with the workspace's last run; copy what can be reused."""
+def _reuse_stored_state(con: duckdb.DuckDBPyConnection, job: Job, workspace: Path, signature: str) -> Delta:
+    """Compare the current ``records`` with the workspace's last run; when the stored state is valid,
+    make ``std_records`` from it (standardising only new and changed records) and copy the pairs
+    that can be kept."""
     if not workspace.is_file():
         return Delta(base_run=0, usable=False, reason="the workspace has no previous run")
     with attached(con, workspace, read_only=True) as ws:
@@ -162,7 +161,12 @@ def read_delta(con: duckdb.DuckDBPyConnection, workspace: Path, signature: str) 
         if problem:
             return Delta(base_run=base, usable=False, reason=problem)
         _compare_with_workspace(con, ws)
-        _copy_reusable(con, ws)
+        con.execute("""CREATE OR REPLACE TEMP TABLE _records_changed AS
+                       SELECT r.* FROM records r JOIN _delta d USING (source, record_id) WHERE d.status <> 'unchanged'""")
+        standardise_records(con, reference_date=job.reference_date, records="_records_changed", out="_std_changed",
+                            date_formats={s.name: s.date_format for s in job.sources})
+        _combine_standardised(con, ws)
+        _copy_kept_pairs(con, ws)
     delta = _delta_counts(con, base)
     delta.pairs_kept = con.execute("SELECT count(*) FROM _kept_pairs").fetchall()[0][0]
     return delta
@@ -193,16 +197,10 @@ def prepare_changed(job: Job, con: duckdb.DuckDBPyConnection, workspace: Path, s
     """
     loaded = load_sources(con, job)
     record_hashes(con)
-    delta = read_delta(con, workspace, signature)
-    formats = {s.name: s.date_format for s in job.sources}
-    if delta.usable:
-        con.execute("""CREATE OR REPLACE TEMP TABLE _records_changed AS
-                       SELECT r.* FROM records r JOIN _delta d USING (source, record_id) WHERE d.status <> 'unchanged'""")
-        standardise_records(con, reference_date=job.reference_date, date_formats=formats,
-                            records="_records_changed", out="_std_changed")
-        _combine_standardised(con)
-    else:
-        standardise_records(con, reference_date=job.reference_date, date_formats=formats)
+    delta = _reuse_stored_state(con, job, workspace, signature)
+    if not delta.usable:
+        standardise_records(con, reference_date=job.reference_date,
+                            date_formats={s.name: s.date_format for s in job.sources})
     cases = read_cme_cases(con, job)
     lookup = read_postcode_lookup(con, job)
     prepared = Prepared(con=con, job=job, rejects=loaded.rejects, row_counts=loaded.row_counts,
@@ -210,9 +208,9 @@ def prepare_changed(job: Job, con: duckdb.DuckDBPyConnection, workspace: Path, s
     return prepared, delta
 
 
-def _combine_standardised(con: duckdb.DuckDBPyConnection) -> None:
-    """``std_records`` = freshly standardised changed records + stored unchanged ones, in the order
-    standardisation gives (source, row_number, record_id), with this run's row numbers."""
+def _combine_standardised(con: duckdb.DuckDBPyConnection, ws: str) -> None:
+    """``std_records`` = freshly standardised changed records + the stored rows of unchanged ones, in
+    the order standardisation gives (source, row_number, record_id), with this run's row numbers."""
     columns = [r[0] for r in con.execute("DESCRIBE _std_changed").fetchall()]
     kept = ", ".join("r.row_number" if c == "row_number" else f"k.{c}" for c in columns)
     con.execute(f"""
@@ -220,9 +218,10 @@ def _combine_standardised(con: duckdb.DuckDBPyConnection) -> None:
         SELECT * FROM (
             SELECT {', '.join(columns)} FROM _std_changed
             UNION ALL
-            SELECT {kept} FROM _kept_std k JOIN records r USING (source, record_id)
+            SELECT {kept} FROM {ws}.records k JOIN _delta d USING (source, record_id)
+            JOIN records r USING (source, record_id) WHERE d.status = 'unchanged'
         ) ORDER BY source, row_number, record_id""")
-    con.execute("DROP TABLE _std_changed; DROP TABLE _kept_std; DROP TABLE _records_changed")
+    con.execute("DROP TABLE _std_changed; DROP TABLE _records_changed")
 
 
 # ------------------------------------------------------------------ scoring what changed
@@ -354,7 +353,7 @@ def stored_pairs_sql(pairs: str, records: str) -> str:
 def save_records_and_pairs(con: duckdb.DuckDBPyConnection, ws: str, delta: Delta | None,
                            records: str = "link_input", pairs: str = "pairs") -> None:
     """Write the run's standardised records (with content hashes) and pairs into the workspace: with
-    ``delta`` (``read_delta`` or ``changes_to_save``) only the records that changed and the pairs
+    ``delta`` (from ``prepare_changed`` or ``changes_to_save``) only the records that changed and the pairs
     touching them (``_pairs_new``), else all of them. Call inside a transaction."""
     std = "SELECT s.*, h.content_hash FROM std_records s JOIN record_hashes h USING (source, record_id)"
     if delta is None or not delta.usable:
