@@ -24,6 +24,7 @@ import pandas as pd
 
 from ..errors import ChildlinkError
 from ..outputs import write_csv
+from .truth import read_required_csv
 
 REQUIRED = ("source_l", "record_id_l", "source_r", "record_id_r", "decision")
 DECISION_VALUES = ("same", "different", "not_sure")
@@ -32,12 +33,7 @@ DECISION_VALUES = ("same", "different", "not_sure")
 def read_labels(con: duckdb.DuckDBPyConnection, path: str | Path, table: str = "labels") -> str:
     """Load a labels CSV into ``table``; every row must name a valid decision."""
     path = Path(path)
-    if not path.is_file():
-        raise ChildlinkError("labels file not found", file=str(path))
-    rel = con.read_csv(str(path), all_varchar=True, header=True)
-    missing = [c for c in REQUIRED if c not in rel.columns]
-    if missing:
-        raise ChildlinkError("labels file lacks a required column", file=str(path), column=missing[0])
+    rel = read_required_csv(con, path, REQUIRED, "labels")
     blind = "coalesce(lower(blind) in ('true', '1'), false)" if "blind" in rel.columns else "false"
     con.execute(f"""create or replace table {table} as
                     select row_number() over () + 1 as row_number, source_l, record_id_l, source_r, record_id_r,

@@ -11,20 +11,26 @@ from ..errors import ChildlinkError
 TRUTH_COLUMNS = ("source", "record_id", "person_id")
 
 
-def read_truth(con: duckdb.DuckDBPyConnection, path: str | Path, table: str = "truth") -> str:
-    """Load ``truth.csv`` (source, record_id, person_id) into ``table``."""
+def read_required_csv(con: duckdb.DuckDBPyConnection, path: str | Path, required: tuple[str, ...], what: str):
+    """A CSV of evaluation inputs as text, after checking it exists and has the ``required`` columns."""
     path = Path(path)
     if not path.is_file():
-        raise ChildlinkError("truth file not found", file=str(path))
+        raise ChildlinkError(f"{what} file not found", file=str(path))
     rel = con.read_csv(str(path), all_varchar=True, header=True)
-    missing = [c for c in TRUTH_COLUMNS if c not in rel.columns]
+    missing = [c for c in required if c not in rel.columns]
     if missing:
-        raise ChildlinkError("truth file lacks required column", file=str(path), column=missing[0])
+        raise ChildlinkError(f"{what} file lacks a required column", file=str(path), column=missing[0])
+    return rel
+
+
+def read_truth(con: duckdb.DuckDBPyConnection, path: str | Path, table: str = "truth") -> str:
+    """Load ``truth.csv`` (source, record_id, person_id) into ``table``."""
+    rel = read_required_csv(con, path, TRUTH_COLUMNS, "truth")  # noqa: F841 - read by name in the SQL below
     con.execute(f"create or replace table {table} as select source, record_id, person_id from rel")
     dupes = con.execute(f"""select count(*) from (select 1 from {table} group by source, record_id
                             having count(*) > 1)""").fetchall()[0][0]
     if dupes:
-        raise ChildlinkError(f"{dupes} (source, record_id) keys appear more than once", file=str(path))
+        raise ChildlinkError(f"{dupes} (source, record_id) keys appear more than once", file=str(Path(path)))
     return table
 
 
