@@ -68,15 +68,16 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: dict, *, chun
     return con.execute(f"select count(*) from {out}").fetchall()[0][0]
 
 
+def explain_row(row, labels: dict[str, dict[int, str]]) -> list[dict]:
+    """The per-comparison contributions of one scored pair (a row with gamma_*/mw_*), in model order."""
+    return [{"comparison": name, "level": int(row[f"gamma_{name}"]),
+             "label": labels[name].get(int(row[f"gamma_{name}"])), "weight": float(row[f"mw_{name}"])}
+            for name in COMPARISON_NAMES]
+
+
 def explain_pair(con: duckdb.DuckDBPyConnection, pairs: str, rec_key_l: int, rec_key_r: int,
                  model: dict) -> list[dict]:
     """The per-comparison contributions to one pair's match weight, in model order."""
-    labels = level_labels(model)
     row = con.execute(f"select * from {pairs} where rec_key_l = ? and rec_key_r = ?",
                       [rec_key_l, rec_key_r]).fetchdf()
-    if row.empty:
-        return []
-    r = row.iloc[0]
-    return [{"comparison": name, "level": int(r[f"gamma_{name}"]),
-             "label": labels[name].get(int(r[f"gamma_{name}"])), "weight": float(r[f"mw_{name}"])}
-            for name in COMPARISON_NAMES]
+    return [] if row.empty else explain_row(row.iloc[0], level_labels(model))

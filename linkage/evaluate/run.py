@@ -28,6 +28,10 @@ class Evaluation:
             rows.append({"population": "children's records", **self.children})
         return pd.DataFrame(rows)
 
+    def by_measure(self) -> pd.DataFrame:
+        """The table turned on its side for a page: one row per measure, a column per population."""
+        return self.table().set_index("population").T.reset_index().rename(columns={"index": "measure"}).astype(str)
+
     def format(self) -> str:
         lines = []
         for name, m in (("all records", self.metrics), ("children's records", self.children)):
@@ -66,7 +70,7 @@ def evaluate_run(run_dir: str | Path, truth: str | Path, *, reference_date: dt.d
     if not ids.is_file():
         raise ChildlinkError("no identities.parquet here; run 'childlink link' first", file=str(run_dir))
     con = duckdb.connect()
-    con.execute(f"create table identities as select * from read_parquet('{ids.as_posix()}')")
+    con.read_parquet(str(ids)).create("identities")   # the path is passed as data, never spliced into SQL
     result = evaluate_identities(con, "identities", truth, reference_date)
     write_csv(run_dir / "evaluation.csv", result.table())
     if not result.by_group.empty:
@@ -81,8 +85,7 @@ def evaluation_page(result: Evaluation) -> Page:
     page.figures({"pairwise precision": f"{m['precision']:.4f}", "pairwise recall": f"{m['recall']:.4f}",
                   "F1": f"{m['f1']:.4f}", "B-cubed F1": f"{m['bcubed_f1']:.4f}",
                   "children exactly reconstructed": f"{m['exactly_reconstructed']:.4f}"})
-    page.table(result.table().set_index("population").T.reset_index().rename(columns={"index": "measure"})
-               .astype(str))
+    page.table(result.by_measure())
     if not result.by_group.empty:
         page.heading("Recall by group (equity)")
         page.table(result.by_group)

@@ -15,7 +15,7 @@ from ..blocking import load_rule_set
 from ..model import level_labels, level_weights
 from ..outputs import write_text
 from ..sources.rejects import reason_categories
-from ..score import COMPARISON_NAMES
+from ..score import explain_row
 from ..review.apply import describe_effect
 from .page import Page, bar_chart
 
@@ -58,8 +58,8 @@ def _model_chart(model: dict) -> dict:
 
 def _waterfall(row: pd.Series, prior_weight: float, labels: dict) -> dict:
     steps = [{"step": "prior: two records picked at random", "weight": round(prior_weight, 2)}]
-    steps += [{"step": f"{n}: {labels[n].get(int(row[f'gamma_{n}']), '?')}", "weight": round(float(row[f"mw_{n}"]), 2)}
-              for n in COMPARISON_NAMES]
+    steps += [{"step": f"{e['comparison']}: {e['label'] or '?'}", "weight": round(e["weight"], 2)}
+              for e in explain_row(row, labels)]
     frame = pd.DataFrame(steps)
     frame["sign"] = frame["weight"].map(lambda w: "for a match" if w >= 0 else "against")
     return bar_chart(frame, "step", "weight", horizontal=True, color="sign", height=22 * len(frame), width=480,
@@ -141,8 +141,7 @@ def write_link_report(result, path: str | Path) -> Path:
         page.heading("Accuracy against the truth file")
         page.paragraph("Pairwise and B-cubed precision and recall, for every record and for children's records "
                        "(a pair touching a child's record counts against precision).", "note")
-        page.table(result.evaluation.table().set_index("population").T.reset_index()
-                   .rename(columns={"index": "measure"}).astype(str))
+        page.table(result.evaluation.by_measure())
         if not result.evaluation.by_group.empty:
             page.paragraph("Recall of children's true pairs by group (equity).", "note")
             page.table(result.evaluation.by_group)
