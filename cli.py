@@ -7,7 +7,9 @@ any other failure prints one line without personal data (``--debug`` shows the t
 
 from __future__ import annotations
 
+import logging
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -40,34 +42,93 @@ class _Group(click.Group):
 
 @click.group(cls=_Group)
 @click.option("--debug", is_flag=True, help="Show full tracebacks for internal errors.")
+@click.option("--verbose", is_flag=True, help="Log what childlink and Splink are doing to stderr (never personal data).")
 @click.version_option(package_name="childlink")
-def main(debug: bool) -> None:
+def main(debug: bool, verbose: bool) -> None:
     """childlink: link children's records across services and find children missing education."""
+    if verbose:
+        _log_verbosely()
+
+
+class _EchoHandler(logging.Handler):
+    """Log lines to stderr through click, so they go wherever click's error output goes."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            click.echo(self.format(record), err=True)
+        except Exception:  # noqa: BLE001 - logging must never stop a run
+            self.handleError(record)
+
+
+def _log_verbosely() -> None:
+    """DEBUG logging for childlink and Splink. Splink's module loggers sit under ``splink.internals``,
+    whose level survives the ``Linker(log_level=ERROR)`` the library uses to keep normal runs quiet."""
+    handler = _EchoHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(levelname)s: %(message)s"))
+    for name in ("childlink", "linkage", "splink", "splink.internals"):
+        logger = logging.getLogger(name)
+        logger.handlers = [h for h in logger.handlers if not isinstance(h, _EchoHandler)]
+        logger.setLevel(logging.DEBUG)
+        if name != "splink.internals":   # its records reach the handler on "splink"
+            logger.addHandler(handler)
+
+
+_quiet_option = click.option("--quiet", is_flag=True,
+                             help="No progress bar and no phase timings (for scheduled jobs); errors and the "
+                                  "one-line summary still print.")
 
 
 class _progress:
-    """A rich progress bar as a (phase, done, total) callback; silent with --quiet."""
+    """How a long command reports (protocol in ``linkage.progress``): a rich bar per phase on stderr,
+    with an ETA when the work is counted, then the phase timings and a one-line summary (wall time,
+    peak memory) on stderr. With --quiet the library gets no callback: no bar, no timings, summary only."""
 
     def __init__(self, quiet: bool):
+        from linkage.progress import PhaseTimer
+
         self.quiet, self.bar, self.tasks = quiet, None, {}
+        self.timer = PhaseTimer(None if quiet else self._draw)   # times the phases the library reports
+        self.started = time.perf_counter()
 
-    def __enter__(self):
+    def __enter__(self) -> "_progress":
         if not self.quiet:
-            from rich.progress import BarColumn, Progress, TimeRemainingColumn
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn,
+                                       TimeRemainingColumn)
 
-            self.bar = Progress("[progress.description]{task.description}", BarColumn(),
-                                "{task.completed}/{task.total}", TimeRemainingColumn(), transient=True)
+            self.bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                TimeElapsedColumn(), TimeRemainingColumn(), console=Console(stderr=True),
+                                transient=True)
             self.bar.__enter__()
-        return self.update if self.bar else None
+        return self
 
-    def update(self, phase: str, done: int, total: int) -> None:
+    @property
+    def callback(self):
+        """The ``progress`` argument for library functions: None with --quiet."""
+        return None if self.quiet else self.timer
+
+    def phase(self, name: str):
+        """Time a library call that reports no phases of its own, as phase ``name``."""
+        from linkage.progress import PhaseTimer
+
+        return PhaseTimer(self.callback).phase(name)
+
+    def _draw(self, phase: str, done: int, total: int) -> None:
         if phase not in self.tasks:
-            self.tasks[phase] = self.bar.add_task(phase, total=total)
-        self.bar.update(self.tasks[phase], completed=done)
+            self.tasks[phase] = self.bar.add_task(phase, total=None)   # size unknown until a total arrives
+        self.bar.update(self.tasks[phase], completed=done, total=total or None)
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         if self.bar:
             self.bar.__exit__(*exc)
+
+    def finish(self, what: str) -> None:
+        """Print the phase timings (not with --quiet) and the summary line: ``what`` plus time and memory."""
+        from linkage.progress import format_timings, summary_line
+
+        if not self.quiet and self.timer.timings:
+            click.echo(format_timings(self.timer.timings), err=True)
+        click.echo(summary_line(what, time.perf_counter() - self.started), err=True)
 
 
 def _job(path: str):
@@ -79,7 +140,8 @@ def _job(path: str):
 @main.command()
 @click.argument("job", type=click.Path(dir_okay=False))
 @click.option("--out", type=click.Path(file_okay=False), help="Also write rejects.csv and quality.csv here.")
-def validate(job: str, out: str | None) -> None:
+@_quiet_option
+def validate(job: str, out: str | None, quiet: bool) -> None:
     """Read and standardise every source of JOB and print a data-quality summary.
 
     Exits 0 unless a problem stops the job (exit 2 for bad input, 3 for a source with no usable records).
@@ -88,8 +150,11 @@ def validate(job: str, out: str | None) -> None:
     from linkage.quality import format_summary
     from linkage.workspace import open_workspace
 
-    summary = run_validate(_job(job), open_workspace(), out_dir=out)
+    with _progress(quiet) as progress:
+        summary = run_validate(_job(job), open_workspace(), out_dir=out, progress=progress.callback)
     click.echo(format_summary(summary))
+    progress.finish(f"validated {sum(q.records for q in summary.sources):,} records "
+                    f"from {len(summary.sources)} source(s)")
     if summary.fatal:
         sys.exit(3)
 
@@ -97,11 +162,15 @@ def validate(job: str, out: str | None) -> None:
 @main.command()
 @click.argument("job", type=click.Path(dir_okay=False))
 @click.option("--truth", type=click.Path(dir_okay=False), help="truth.csv, to measure blocking recall.")
-def blocking(job: str, truth: str | None) -> None:
+@_quiet_option
+def blocking(job: str, truth: str | None, quiet: bool) -> None:
     """Pairs generated by each blocking rule of JOB, alone and cumulatively (and recall with --truth)."""
     from linkage.blocking import analyse_job
 
-    click.echo(analyse_job(_job(job), truth=truth).to_string(index=False))
+    with _progress(quiet) as progress, progress.phase("count pairs per rule"):
+        table = analyse_job(_job(job), truth=truth)
+    click.echo(table.to_string(index=False))
+    progress.finish(f"counted {int(table['new_pairs'].sum()):,} pairs from {len(table)} blocking rule(s)")
 
 
 @main.command()
@@ -109,11 +178,13 @@ def blocking(job: str, truth: str | None) -> None:
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Model JSON to write.")
 @click.option("--labels", "truth", type=click.Path(dir_okay=False),
               help="truth.csv of known identities: estimate m from them instead of by EM.")
-def train(job: str, out: str, truth: str | None) -> None:
+@_quiet_option
+def train(job: str, out: str, truth: str | None, quiet: bool) -> None:
     """Train a linkage model on JOB's records and save it to OUT."""
     from linkage.train import train_job
 
-    result = train_job(_job(job), out, truth=truth)
+    with _progress(quiet) as progress, progress.phase("read, standardise and train"):
+        result = train_job(_job(job), out, truth=truth)
     for problem in result.problems + result.notes:
         click.echo(f"warning: {problem}", err=True)
     if result.fell_back:
@@ -123,6 +194,7 @@ def train(job: str, out: str, truth: str | None) -> None:
     else:
         state = "passed the EM guard"
     click.echo(f"trained ({result.method}), {state}; model written to {out}")
+    progress.finish(f"trained a model ({result.method})")
 
 
 @main.command()
@@ -133,7 +205,7 @@ def train(job: str, out: str, truth: str | None) -> None:
               help="Score in CHUNKS x CHUNKS blocks to bound memory (default: one per 500,000 records).")
 @click.option("--truth", type=click.Path(dir_okay=False),
               help="truth.csv: after linking, score the run and put the figures in the report.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_quiet_option
 @click.option("--incremental", is_flag=True,
               help="Standardise and score only records new or changed since the workspace's last run "
                    "(same identities as a full run).")
@@ -150,11 +222,13 @@ def link(job: str, out: str, model: str | None, chunks: int | None, truth: str |
     from linkage.link import link as run_link
 
     with _progress(quiet) as progress:
-        result = run_link(_job(job), out, model_path=model, chunks=chunks, progress=progress, truth=truth,
+        result = run_link(_job(job), out, model_path=model, chunks=chunks, progress=progress.callback, truth=truth,
                           incremental=incremental, backend=backend)
     click.echo(result.summary())
     if result.evaluation is not None:
         click.echo(result.evaluation.format())
+    progress.finish(f"linked {result.prepared.n_records:,} records into "
+                    f"{result.cluster_stats['identities']:,} identities")
 
 
 class _DefaultSubcommandGroup(click.Group):
@@ -179,20 +253,29 @@ def evaluate_group() -> None:
 @click.option("--truth", type=click.Path(dir_okay=False), help="truth.csv (source, record_id, person_id).")
 @click.option("--labels", type=click.Path(dir_okay=False),
               help="Clerical labels from 'childlink review export': accuracy of the identities and the model's score.")
-def evaluate(job: str, run_dir: str, truth: str | None, labels: str | None) -> None:
+@_quiet_option
+def evaluate(job: str, run_dir: str, truth: str | None, labels: str | None, quiet: bool) -> None:
     """Measure a link run against ground truth (pairwise, B-cubed, exact reconstruction, equity)
     and/or against officers' review decisions (--labels). Give --truth, --labels or both."""
     if truth is None and labels is None:
         raise click.UsageError("give --truth, --labels or both")
     loaded = _job(job)
-    if truth is not None:
-        from linkage.evaluate.run import evaluate_run
+    against = []
+    with _progress(quiet) as progress:
+        if truth is not None:
+            from linkage.evaluate.run import evaluate_run
 
-        click.echo(evaluate_run(run_dir, truth, reference_date=loaded.reference_date).format())
-    if labels is not None:
-        from linkage.evaluate.labels import evaluate_labels_run
+            against.append(evaluate_run(run_dir, truth, reference_date=loaded.reference_date,
+                                        progress=progress.callback))
+        if labels is not None:
+            from linkage.evaluate.labels import evaluate_labels_run
 
-        click.echo(evaluate_labels_run(run_dir, labels, match_threshold=loaded.linkage.match_threshold).format())
+            with progress.phase("score against labels"):
+                against.append(evaluate_labels_run(run_dir, labels, match_threshold=loaded.linkage.match_threshold))
+    for evaluation in against:
+        click.echo(evaluation.format())
+    progress.finish("evaluated the run against " + " and ".join(
+        name for name, given in (("the truth", truth), ("the labels", labels)) if given))
 
 
 def _comma_list(convert):
@@ -230,7 +313,7 @@ def _comma_list(convert):
               help="Also trace without each source in turn: what each source is worth to CME tracing.")
 @click.option("--keep-work", is_flag=True,
               help="Keep the masked copies (personal data) and every run in OUT/.nhs_adoption_work.")
-@click.option("--quiet", is_flag=True, help="No progress bar.")
+@_quiet_option
 def evaluate_nhs_adoption(job: str, truth: str, out: str, coverage: tuple, sources: tuple, error_rate: float,
                           undetected_share: float, seeds: tuple, numbers: str, model: str | None,
                           source_value: bool, keep_work: bool, quiet: bool) -> None:
@@ -247,8 +330,10 @@ def evaluate_nhs_adoption(job: str, truth: str, out: str, coverage: tuple, sourc
         coverage=coverage, seeds=seeds, source_value=source_value, keep_work=keep_work,
         model_path=Path(model) if model else None)
     with _progress(quiet) as progress:
-        result = run_what_if(_job(job), truth, out, settings, progress=progress)
+        result = run_what_if(_job(job), truth, out, settings, progress=progress.callback)
     click.echo(result.summary_text())
+    progress.finish(f"evaluated {len(result.runs):,} strategy runs on "
+                    f"{len(result.settings.coverage) * len(result.settings.seeds)} masked copies")
 
 
 @main.command()
@@ -257,11 +342,16 @@ def evaluate_nhs_adoption(job: str, truth: str, out: str, coverage: tuple, sourc
 @click.option("--run", "run_dir", type=click.Path(file_okay=False),
               help="Output folder of a link run of JOB (default: link first, into OUT/link).")
 @click.option("--model", type=click.Path(dir_okay=False), help="Model JSON when linking first (as for link).")
-def trace(job: str, out: str, run_dir: str | None, model: str | None) -> None:
+@_quiet_option
+def trace(job: str, out: str, run_dir: str | None, model: str | None, quiet: bool) -> None:
     """Trace JOB's CME cases and list children in the area with no school place; write CSVs and trace.html."""
     from linkage.trace.run import trace_job
 
-    click.echo(trace_job(_job(job), out, run_dir=run_dir, model_path=model).summary())
+    with _progress(quiet) as progress:
+        result = trace_job(_job(job), out, run_dir=run_dir, model_path=model, progress=progress.callback)
+    click.echo(result.summary())
+    progress.finish(f"traced {len(result.tables.cases):,} CME case(s) and found "
+                    f"{len(result.tables.not_in_education):,} child(ren) not in education")
 
 
 @main.group()
@@ -294,12 +384,15 @@ def review_serve(job: str, run_dir: str, host: str, port: int, allow_remote: boo
 @click.option("--out", type=click.Path(dir_okay=False), required=True, help="Labels CSV to write.")
 @click.option("--truth-out", type=click.Path(dir_okay=False),
               help="Also write the decisions as a truth file (source, record_id, person_id) for train --labels.")
-def review_export(job: str, out: str, truth_out: str | None) -> None:
+@_quiet_option
+def review_export(job: str, out: str, truth_out: str | None, quiet: bool) -> None:
     """Write JOB's review decisions as labels, for evaluate --labels (and train --labels)."""
     from linkage.review.export import export_labels
 
-    result = export_labels(_job(job), out, truth_out=truth_out)
+    with _progress(quiet) as progress:
+        result = export_labels(_job(job), out, truth_out=truth_out, progress=progress.callback)
     click.echo(result.summary(Path(out), Path(truth_out) if truth_out else None))
+    progress.finish(f"exported {result.labels:,} decided pair(s)")
 
 
 @main.command()
@@ -348,20 +441,24 @@ def sample() -> None:
 
 
 @sample.command("generate")
-@click.option("--children", type=click.IntRange(100, 700_000), default=2000, show_default=True,
-              help="Number of children in the world.")
+@click.option("--children", type=int, default=2000, show_default=True,
+              help="Number of children in the world (100 to 1,000,000).")
 @click.option("--seed", type=int, default=1, show_default=True, help="Random seed (same seed, same world).")
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder to write into.")
 @click.option("--nhs-coverage", type=click.FloatRange(0, 1), default=0.0, show_default=True,
               help="Share of education records that carry an NHS number.")
-def sample_generate(children: int, seed: int, out: str, nhs_coverage: float) -> None:
+@_quiet_option
+def sample_generate(children: int, seed: int, out: str, nhs_coverage: float, quiet: bool) -> None:
     """Generate a world of CHILDREN children: five sources, CME cases, job.yaml and truth."""
     from linkage.synthetic.rule_truth import generate_with_truth
 
-    summary, truth = generate_with_truth(children, seed, Path(out), nhs_coverage=nhs_coverage)
+    with _progress(quiet) as progress:
+        summary, truth = generate_with_truth(children, seed, Path(out), nhs_coverage=nhs_coverage,
+                                             progress=progress.callback)
     rows = ", ".join(f"{name} {n:,}" for name, n in summary.rows.items())
     click.echo(f"world of {summary.children:,} children written to {out}: {rows}; "
                f"{truth['cme_cases']} CME cases, {truth['not_in_education']} children not in education")
+    progress.finish(f"generated {summary.children:,} children and {sum(summary.rows.values()):,} records")
 
 
 if __name__ == "__main__":

@@ -7,10 +7,8 @@
 from __future__ import annotations
 
 import datetime as dt
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pandas as pd
@@ -18,18 +16,19 @@ import pandas as pd
 from .blocking import load_rule_set
 from .cluster import ClusterSettings, cluster
 from .errors import ChildlinkError
+from .faults import checkpoint
 from .job import Job
 from .model import DEFAULT_MODEL, create_model_input, load_model, with_prior_for, with_rule_set
-from .outputs import atomic_path, write_csv, write_parquet
+from .outputs import atomic_path, check_writable, discard_output, staged_outputs, write_csv, write_parquet
 from .prepare import Prepared, prepare, sorted_rejects
 from .review.apply import decision_effect, describe_effect, load_decisions
 from .score import COMPARISON_NAMES, auto_chunks, pair_columns, score_pairs
 from .ids import IdChanges
 from .incremental import Delta, prepare_changed, run_signature, score_changed_pairs
 from .persist import save_run
-from .workspace import open_workspace, workspace_file
+from .progress import PhaseTimer, Progress
+from .workspace import check_job_state, open_workspace, workspace_file
 
-Progress = Callable[[str, int, int], None]   # (phase, done, total)
 BACKENDS = ("duckdb", "spark")                # where blocked pairs are scored
 
 
@@ -69,6 +68,7 @@ def _write_outputs(con, out_dir: Path, rejects: pd.DataFrame) -> None:
         from identities order by source, record_id""").fetchdf()
     write_parquet(out_dir / "identities.parquet", identities)
     write_csv(out_dir / "identities.csv", identities)
+    checkpoint("write")   # tests: a run killed half-way through its outputs
     levels = ", ".join(f"p.gamma_{n}, p.mw_{n}" for n in COMPARISON_NAMES)
     # Pairs grow faster than records (17 million for 1.3 million records): DuckDB writes them
     # straight to Parquet, with no copy in Python memory.
@@ -78,10 +78,11 @@ def _write_outputs(con, out_dir: Path, rejects: pd.DataFrame) -> None:
                    r.record_id as record_id_r, p.match_weight, p.match_probability, p.match_key, {levels}
             from pairs p join link_input l on l.rec_key = p.rec_key_l join link_input r on r.rec_key = p.rec_key_r
             order by p.rec_key_l, p.rec_key_r
-        ) to '{str(tmp).replace("'", "''")}' (format parquet)""")
+        ) to '{str(tmp).replace("'", "''")}' (format parquet, use_tmp_file false)""")
     write_csv(out_dir / "rejects.csv", sorted_rejects(rejects))
 
 
+@staged_outputs()   # the run's files replace the previous run's together, at the end
 def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None, chunks: int | None = None,
          con: duckdb.DuckDBPyConnection | None = None, progress: Progress | None = None,
          write_report: bool = True, truth: str | Path | None = None, incremental: bool = False,
@@ -100,20 +101,15 @@ def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None,
     is also scored against it and the figures go into the report and ``evaluation.csv``.
     """
     out_dir = Path(out_dir)
-    timings: dict[str, float] = {}
-    clock = time.perf_counter()
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name] = now - clock
-        clock = now
-
+    timer = PhaseTimer(progress)
     started_at = dt.datetime.now()
     if backend not in BACKENDS:
         raise ChildlinkError(f"unknown backend '{backend}' (choose from {', '.join(BACKENDS)})")
     if backend == "spark" and incremental:
         raise ChildlinkError("--incremental runs on DuckDB only; leave out --backend spark")
+    check_writable(out_dir)   # before the work and the workspace update, not after
+    check_job_state(job)
+    timer.start("read and standardise")
     con = con or open_workspace()
     model_path = Path(model_path or job.linkage.model or DEFAULT_MODEL)
     rule_set = load_rule_set(job.linkage.blocking_rules)
@@ -125,10 +121,10 @@ def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None,
     else:
         prepared = prepare(job, con)
     table = create_model_input(con, job.reference_date)
-    lap("read and standardise")
 
+    timer.start("score")
     model = with_prior_for(con, table, model)
-    score_progress = (lambda d, t: progress("score", d, t)) if progress else None
+    score_progress = timer.counter("score")
     if backend == "spark":   # only scoring moves to Spark; everything else stays in DuckDB
         from .spark import score_pairs_spark
 
@@ -138,8 +134,8 @@ def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None,
         score = score_changed_pairs if delta is not None and delta.usable else score_pairs
         n_pairs = score(con, table, model, chunks=chunks or auto_chunks(prepared.n_records),
                         progress=score_progress)
-    lap("score")
 
+    timer.start("cluster")
     settings = ClusterSettings(match_threshold=job.linkage.match_threshold, review_band=job.linkage.review_band,
                                reference_date=job.reference_date.isoformat())
     # Officers' review decisions (if any) are must-link / cannot-link constraints; clustering once
@@ -152,29 +148,29 @@ def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None,
     if decisions:
         effect, applied = decision_effect(con, decisions, "clusters_model_only", "clusters")
         stats.update(effect)
-    lap("cluster")
+    timer.start("identifiers and workspace")
     saved = save_run(con, job, started_at=started_at, model=model, model_path=model_path, signature=signature,
                      delta=delta, n_pairs=n_pairs, n_rejects=len(prepared.rejects), row_counts=prepared.row_counts)
-    lap("identifiers and workspace")
 
+    timer.start("write outputs")
     _write_outputs(con, out_dir, prepared.rejects)
     if applied is not None:
         write_csv(out_dir / "review_decisions.csv", applied)
     else:   # a previous run's list would claim decisions this run did not apply
-        (out_dir / "review_decisions.csv").unlink(missing_ok=True)
+        discard_output(out_dir / "review_decisions.csv")
     result = LinkResult(out_dir=out_dir, prepared=prepared, model=model, model_path=model_path,
-                        n_pairs=n_pairs, cluster_stats=stats, timings=timings, run_id=saved.run_id,
+                        n_pairs=n_pairs, cluster_stats=stats, timings=timer.timings, run_id=saved.run_id,
                         id_changes=saved.id_changes, delta=delta)
-    lap("write outputs")
     if truth is not None:
+        timer.start("evaluate")
         from .evaluate.run import evaluate_identities
 
         result.evaluation = evaluate_identities(con, "identities", Path(truth), job.reference_date)
         write_csv(out_dir / "evaluation.csv", result.evaluation.table())
-        lap("evaluate")
     if write_report:
+        timer.start("report")
         from .report import write_link_report
 
         write_link_report(result, out_dir / "report.html")
-        lap("report")
+    timer.stop()
     return result

@@ -25,7 +25,8 @@ PERSON_FIELDS = (
 IDENTIFIER_FIELDS = ("nhs_number", "upn", "former_upn", "la_child_id", "passport_number")
 
 EVENT_FIELDS = {
-    "education": ("la_code", "school_urn", "entry_date", "leaving_date"),
+    # sen (optional): special educational needs code, e.g. School Census SENprovision (E, K); CME triage reads it
+    "education": ("la_code", "school_urn", "entry_date", "leaving_date", "sen"),
     "council_tax": ("account_ref", "role", "occupancy_start", "occupancy_end"),
     "gp": ("practice_code", "registration_date", "deregistration_date", "deregistration_reason"),
     "social_care": ("episode_type", "episode_start", "episode_end"),

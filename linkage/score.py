@@ -14,6 +14,7 @@ from typing import Callable
 import duckdb
 
 from .comparisons import comparisons
+from .faults import checkpoint
 from .model import level_labels, make_linker
 
 COMPARISON_NAMES = tuple(c.get_comparison("duckdb").output_column_name for c in comparisons())
@@ -63,6 +64,7 @@ def score_pairs(con: duckdb.DuckDBPyConnection, table: str, model: dict, *, chun
             done += 1
             if progress:
                 progress(done, total)
+            checkpoint("score")   # tests: a run killed while scoring
     # A stable order makes the written outputs byte-identical for identical input.
     con.execute(f"create or replace table {out} as select * from {out} order by rec_key_l, rec_key_r")
     return con.execute(f"select count(*) from {out}").fetchall()[0][0]

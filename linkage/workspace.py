@@ -17,7 +17,7 @@ A run attaches the file (``attached``) only while it reads the previous state an
 writes the new one, inside one transaction (``transaction``): a killed run leaves the previous
 state intact. DuckDB lets one process write a file at a time, so a second run waits for the
 first. The file carries a schema version: an older file is migrated on attach, a newer one is
-refused.
+refused, and so is a damaged file or a DuckDB file that is not a workspace (never overwritten).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from typing import Callable, Iterator
 import duckdb
 
 from .errors import ChildlinkError
+from .faults import checkpoint
 
 WORKSPACE_FILE = "workspace.duckdb"
 ALIAS = "ws"
@@ -95,6 +96,9 @@ def schema_version(con: duckdb.DuckDBPyConnection, ws: str = ALIAS) -> int:
 def _migrate(con: duckdb.DuckDBPyConnection, ws: str, path: Path) -> None:
     """Bring the attached workspace up to SCHEMA_VERSION, in one transaction."""
     version = schema_version(con, ws)
+    if version == 0 and _has_any_table(con, ws):
+        raise ChildlinkError("is a DuckDB database but not a childlink workspace; it was left as it is",
+                             file=str(path))
     if version > SCHEMA_VERSION:
         raise ChildlinkError(f"the workspace has schema version {version}, newer than this childlink "
                              f"understands (up to {SCHEMA_VERSION}); use a newer childlink", file=str(path))
@@ -126,6 +130,29 @@ def _attach(con: duckdb.DuckDBPyConnection, path: Path, ws: str, read_only: bool
         except duckdb.Error:
             raise ChildlinkError("cannot open the workspace (not a childlink workspace, or damaged)",
                                  file=str(path)) from None
+
+
+def _has_any_table(con: duckdb.DuckDBPyConnection, ws: str) -> bool:
+    return bool(con.execute("SELECT count(*) FROM duckdb_tables() WHERE database_name = ?", [ws]).fetchall()[0][0])
+
+
+def _damage(exc: duckdb.Error) -> str | None:
+    """What went wrong with the workspace file itself (a failing disk, a damaged block), if that is
+    what ``exc`` says; None for any other error (a bug, which must stay visible as one)."""
+    text = str(exc)
+    if "Corrupt database" in text or "checksum" in text:
+        return "is damaged (a block fails its checksum); restore it from a backup"
+    if "Could not read enough bytes" in text:
+        return "is damaged (shorter than it should be: truncated?); restore it from a backup"
+    from .outputs import IO_ERRORS
+
+    # DuckDB reports a failing write as an IOException, or as a failed commit naming the OS error.
+    for code in IO_ERRORS:
+        if os.strerror(code) in text:
+            return f"cannot be read or written ({os.strerror(code)}); nothing of this run was saved in it"
+    if isinstance(exc, duckdb.IOException):
+        return "cannot be read (input/output error); it may be damaged: restore it from a backup"
+    return None
 
 
 def _sql_path(path: Path) -> str:
@@ -166,9 +193,32 @@ def attached(con: duckdb.DuckDBPyConnection, path: str | Path, *, read_only: boo
             else:
                 _migrate(con, ALIAS, path)
         yield ALIAS
+    except duckdb.Error as exc:
+        damage = _damage(exc)
+        if damage is None:
+            raise
+        raise ChildlinkError(f"the workspace {damage}", file=str(path)) from None
     finally:
         with contextlib.suppress(duckdb.Error):
             con.execute(f"DETACH {ALIAS}")
+
+
+def check_job_state(job) -> None:
+    """Fail now, with one clear line, if the job's workspace or review decisions file exists but
+    cannot be used (damaged, foreign, from a newer childlink): before a long run does its work,
+    not at its end. A quick look (the schema, not every block); a later read still checks the rest."""
+    path = workspace_file(job)
+    if path.is_file():
+        con = duckdb.connect()
+        try:
+            with attached(con, path, read_only=True) as ws:
+                last_run_id(con, ws)
+        finally:
+            con.close()
+    from .review.store import STORE_NAME, DecisionStore   # the store's own checks
+
+    if (Path(job.workspace_dir) / STORE_NAME).is_file():
+        DecisionStore.for_job(job, create=False)
 
 
 @contextlib.contextmanager
@@ -181,6 +231,7 @@ def transaction(con: duckdb.DuckDBPyConnection) -> Iterator[None]:
         with contextlib.suppress(duckdb.Error):
             con.execute("ROLLBACK")
         raise
+    checkpoint("workspace-save")   # tests: killed with every write done but not committed
     con.execute("COMMIT")
 
 

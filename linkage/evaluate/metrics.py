@@ -59,7 +59,10 @@ def pairwise_metrics(con: duckdb.DuckDBPyConnection, identities: str, truth: str
             select focus, count(*) over (partition by child_id, person_id) as both_n,
                    count(*) over (partition by child_id) as c_n, count(*) over (partition by person_id) as t_n
             from _ev)
-        select avg(both_n / c_n), avg(both_n / t_n) from x where focus
+        -- Averaged as DECIMAL: summing doubles in whatever order the threads deliver them gave
+        -- figures that differed in the last digits from run to run.
+        select avg(cast(both_n / c_n as decimal(38, 18))), avg(cast(both_n / t_n as decimal(38, 18)))
+        from x where focus
     """).fetchall()[0]
     exact, persons = con.execute("""
         with per_person as (

@@ -23,7 +23,6 @@ import shutil
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import duckdb
 import pandas as pd
@@ -32,6 +31,7 @@ from ..errors import ChildlinkError
 from ..job import Job, load_job
 from ..outputs import write_csv
 from ..prepare import prepare
+from ..progress import PhaseTimer, Progress
 from ..workspace import open_workspace
 from .nhs_masking import (MaskPlan, draw, eligible_numbers, mask_at, masking_counts, write_job_copy,
                           write_source_copy, resolve_plan)
@@ -43,7 +43,6 @@ from .nhs_summary import full_coverage_context, summarise
 from .source_value import source_marginal_value
 from .truth import read_truth
 
-Progress = Callable[[str, int, int], None]   # (phase, done, total)
 WORK_FOLDER = ".nhs_adoption_work"
 DEFAULT_COVERAGE = (0.0, 0.25, 0.5, 0.75, 0.95, 1.0)
 
@@ -101,8 +100,11 @@ def evaluate_nhs_adoption(job: Job, truth: str | Path, out_dir: str | Path, sett
     settings = replace(settings, plan=resolve_plan(job, settings.plan), coverage=check_coverage(settings.coverage),
                        seeds=tuple(dict.fromkeys(settings.seeds)))
     work = _fresh_work_folder(out_dir)
+    timer = PhaseTimer(progress)
     try:
+        timer.start("prepare and probabilistic run")
         with _Runner(job, truth, work, settings, progress) as runner:
+            timer.stop()   # the levels and the source values report their own progress
             runs, masking = runner.all_levels(settings.coverage)
             context = runner.context
         sources = source_marginal_value(job, truth, work / "sources", model_path=settings.model_path,
@@ -110,10 +112,12 @@ def evaluate_nhs_adoption(job: Job, truth: str | Path, out_dir: str | Path, sett
     finally:
         if not settings.keep_work:
             shutil.rmtree(work, ignore_errors=True)
+    timer.start("write outputs")
     summary = summarise(runs)
     reading = plain_english(summary, sources, context)
     result = AdoptionResult(out_dir, settings, runs, summary, masking, sources, context, reading)
     result.files = _write_outputs(result)
+    timer.stop()
     result.seconds = time.perf_counter() - start
     return result
 
@@ -176,6 +180,8 @@ class _Runner:
         """Every seed and coverage level: the scores (one row per strategy) and the masking counts."""
         rows, masking = [], []
         total, done = len(coverage) * len(self.settings.seeds), 0
+        if self.progress:
+            self.progress("NHS-number what-if", done, total)
         for seed in self.settings.seeds:
             seed_draw = draw(self.eligible, seed)
             for level in coverage:

@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..errors import ChildlinkError
 from ..outputs import write_csv, write_text
+from ..progress import PhaseTimer, Progress
 from ..report.page import Page, bar_chart
 from .metrics import pairwise_metrics, recall_by_group
 from .truth import read_people, read_truth
@@ -63,19 +64,27 @@ def evaluate_identities(con: duckdb.DuckDBPyConnection, identities: str, truth_p
     return Evaluation(metrics, groups, children)
 
 
-def evaluate_run(run_dir: str | Path, truth: str | Path, *, reference_date: dt.date) -> Evaluation:
-    """Score ``run_dir``'s identities against ``truth``; writes evaluation.csv/.html into the run."""
+def evaluate_run(run_dir: str | Path, truth: str | Path, *, reference_date: dt.date,
+                 progress: Progress | None = None) -> Evaluation:
+    """Score ``run_dir``'s identities against ``truth``; writes evaluation.csv/.html into the run.
+
+    ``progress`` hears each phase as it starts and ends (``linkage.progress``).
+    """
     run_dir, truth = Path(run_dir), Path(truth)
     ids = run_dir / "identities.parquet"
     if not ids.is_file():
         raise ChildlinkError("no identities.parquet here; run 'childlink link' first", file=str(run_dir))
+    timer = PhaseTimer(progress)
+    timer.start("score against truth")
     con = duckdb.connect()
     con.read_parquet(str(ids)).create("identities")   # the path is passed as data, never spliced into SQL
     result = evaluate_identities(con, "identities", truth, reference_date)
+    timer.start("write outputs")
     write_csv(run_dir / "evaluation.csv", result.table())
     if not result.by_group.empty:
         write_csv(run_dir / "recall_by_group.csv", result.by_group)
     write_text(run_dir / "evaluation.html", evaluation_page(result).render())
+    timer.stop()
     return result
 
 

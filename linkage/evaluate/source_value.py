@@ -9,17 +9,16 @@ be dropped (the cases would point at nothing); it is listed with the reason.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable
 
 import pandas as pd
 
 from ..job import Job, load_job
+from ..progress import Progress
 from ..trace.run import trace_job
 from ..workspace import open_workspace
 from .nhs_masking import write_job_without
 from .nhs_metrics import trace_metrics
 
-Progress = Callable[[str, int, int], None]
 ALL_SOURCES = "(none: all sources)"
 
 
@@ -30,11 +29,13 @@ def source_marginal_value(job: Job, truth: Path, work: Path, *, model_path: Path
     Columns: dropped, source_type, cme_trace_accuracy, not_in_education_found, accuracy_lost,
     found_lost (both in shares: with every source minus without it), note.
     """
+    if progress:
+        progress("source value", 0, len(job.sources) + 1)
     baseline, case_sources = _trace_without(job, None, work, model_path, truth)
     rows = [{"dropped": ALL_SOURCES, "source_type": "", **baseline, "note": ""}]
     for i, spec in enumerate(job.sources):
         if progress:
-            progress("source value", i, len(job.sources))
+            progress("source value", i + 1, len(job.sources) + 1)
         if spec.name in case_sources:
             rows.append({"dropped": spec.name, "source_type": spec.type,
                          "note": "holds the CME case records, so it cannot be dropped"})
@@ -42,7 +43,7 @@ def source_marginal_value(job: Job, truth: Path, work: Path, *, model_path: Path
         scores, _ = _trace_without(job, spec.name, work, model_path, truth)
         rows.append({"dropped": spec.name, "source_type": spec.type, **scores, "note": ""})
     if progress:
-        progress("source value", len(job.sources), len(job.sources))
+        progress("source value", len(job.sources) + 1, len(job.sources) + 1)
     table = pd.DataFrame(rows)
     table["accuracy_lost"] = baseline["cme_trace_accuracy"] - table["cme_trace_accuracy"]
     table["found_lost"] = baseline["not_in_education_found"] - table["not_in_education_found"]

@@ -16,7 +16,11 @@ def read_required_csv(con: duckdb.DuckDBPyConnection, path: str | Path, required
     path = Path(path)
     if not path.is_file():
         raise ChildlinkError(f"{what} file not found", file=str(path))
-    rel = con.read_csv(str(path), all_varchar=True, header=True)
+    try:
+        rel = con.read_csv(str(path), all_varchar=True, header=True)
+    except duckdb.Error:   # DuckDB's message may quote a line of the file: not shown
+        raise ChildlinkError(f"{what} file is not a CSV childlink can read (check its quoting, delimiter and "
+                             "encoding)", file=str(path)) from None
     missing = [c for c in required if c not in rel.columns]
     if missing:
         raise ChildlinkError(f"{what} file lacks a required column", file=str(path), column=missing[0])
@@ -26,7 +30,11 @@ def read_required_csv(con: duckdb.DuckDBPyConnection, path: str | Path, required
 def read_truth(con: duckdb.DuckDBPyConnection, path: str | Path, table: str = "truth") -> str:
     """Load ``truth.csv`` (source, record_id, person_id) into ``table``."""
     rel = read_required_csv(con, path, TRUTH_COLUMNS, "truth")  # noqa: F841 - read by name in the SQL below
-    con.execute(f"create or replace table {table} as select source, record_id, person_id from rel")
+    try:
+        con.execute(f"create or replace table {table} as select source, record_id, person_id from rel")
+    except duckdb.InvalidInputException:   # a malformed row further in; the message may quote it
+        raise ChildlinkError("truth file is not a CSV childlink can read (a row breaks its quoting or has "
+                             "the wrong number of fields)", file=str(Path(path))) from None
     dupes = con.execute(f"""select count(*) from (select 1 from {table} group by source, record_id
                             having count(*) > 1)""").fetchall()[0][0]
     if dupes:

@@ -7,6 +7,9 @@
   carry the session's CSRF token (an HMAC of the session id, so nothing more is stored).
 - The server binds to loopback; another address needs ``--allow-remote`` and a password, because
   a token printed on one machine's terminal is no protection on a network.
+- Wrong codes are rate-limited per client address: after ``MAX_FAILURES`` in ``FAILURE_WINDOW``
+  seconds every sign-in from there is refused (429) for ``LOCKOUT`` seconds, so a password cannot
+  be guessed by brute force.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ import ipaddress
 import os
 import secrets
 import threading
+import time
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +32,9 @@ from ..errors import ChildlinkError
 PASSWORD_ENV = "CHILDLINK_REVIEW_PASSWORD"
 SESSION_COOKIE = "childlink_review"
 LOOPBACK_NAMES = ("localhost",)
+MAX_FAILURES = 5
+FAILURE_WINDOW = 60.0
+LOCKOUT = 60.0
 
 
 def job_password(job_path: str | Path) -> str | None:
@@ -73,12 +81,50 @@ class Session:
     reviewer: str | None = None
 
 
+class SignInLimiter:
+    """Failed sign-ins per client, in memory (a restart forgets them, and mints a new token anyway)."""
+
+    def __init__(self, max_failures: int = MAX_FAILURES, window: float = FAILURE_WINDOW, lockout: float = LOCKOUT,
+                 clock=time.monotonic):
+        self.max_failures, self.window, self.lockout, self.clock = max_failures, window, lockout, clock
+        self._failures: dict[str, deque[float]] = {}
+        self._locked_until: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, client: str) -> int:
+        """Seconds until ``client`` may try again (0: now)."""
+        with self._lock:
+            left = self._locked_until.get(client, 0.0) - self.clock()
+            if left <= 0:
+                self._locked_until.pop(client, None)
+                return 0
+            return max(1, round(left))
+
+    def failed(self, client: str) -> None:
+        """Count a wrong code; the ``max_failures``-th within ``window`` seconds locks the client out."""
+        with self._lock:
+            now = self.clock()
+            recent = self._failures.setdefault(client, deque())
+            recent.append(now)
+            while recent and recent[0] <= now - self.window:
+                recent.popleft()
+            if len(recent) >= self.max_failures:
+                self._locked_until[client] = now + self.lockout
+                recent.clear()
+
+    def succeeded(self, client: str) -> None:
+        with self._lock:
+            self._failures.pop(client, None)
+
+
 class Access:
     """Tokens, passwords, sessions and CSRF tokens of one server run (sessions end with it)."""
 
-    def __init__(self, token: str | None = None, password: str | None = None):
+    def __init__(self, token: str | None = None, password: str | None = None,
+                 limiter: SignInLimiter | None = None):
         self.token = token or secrets.token_urlsafe(24)
         self.password = password
+        self.limiter = limiter or SignInLimiter()
         self._secret = secrets.token_bytes(32)
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()

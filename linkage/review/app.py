@@ -2,12 +2,15 @@
 
 Server-rendered HTML (Jinja2 with autoescape: names are data, never markup) and one small
 script for keyboard shortcuts; forms work without it. Every asset is served from this package.
-The server log names queue items by number, never records, people or reviewers.
+The server log names queue items by number, never records, people or reviewers; the access log
+(``childlink.review.access``) names the route, never the address as sent, whose query string or
+unmatched path may hold a name, a date of birth or the sign-in token.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlencode
@@ -15,9 +18,11 @@ from urllib.parse import urlencode
 import duckdb
 import jinja2
 from fastapi import FastAPI, Form, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.routing import Mount
 
 from .access import SESSION_COOKIE, Access
 from .pair_view import pair_view
@@ -28,6 +33,8 @@ HERE = Path(__file__).resolve().parent
 PAGE_SIZE = 100
 STATUSES = {"undecided": "undecided", **DECISIONS, "all": "all"}
 LOG = logging.getLogger("childlink.review")
+ACCESS_LOG = logging.getLogger("childlink.review.access")
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
 SECURITY_HEADERS = {
     # No inline script or style, nothing from elsewhere: a name that slipped through escaping still could not run.
@@ -61,6 +68,11 @@ class _Forbidden(Exception):
     pass
 
 
+class _TooManyAttempts(Exception):
+    def __init__(self, retry_after: int):
+        self.retry_after = retry_after
+
+
 class _Redirect(Exception):
     def __init__(self, url: str, cookie: str | None = None):
         self.url, self.cookie = url, cookie
@@ -77,14 +89,21 @@ def create_app(ctx: ReviewContext, *, allowed_hosts: list[str] | None = None) ->
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):
-        try:
-            response = await call_next(request)
-        except Exception as exc:   # noqa: BLE001 - a traceback could quote records into the server log
-            LOG.error("internal error (%s) on %s %s", type(exc).__name__, request.method, request.url.path)
-            response = HTMLResponse("<h1>Something went wrong</h1><p>The decision was not saved. "
-                                    "Go back and try again.</p>", status_code=500)
+        if request.method not in SAFE_METHODS and _cross_site(request):
+            LOG.info("cross-site %s refused", request.method)
+            response = render("message.html", 403, title="Refused", reviewer=None,
+                              message="This form did not come from this app, so nothing was changed.")
+        else:
+            try:
+                response = await call_next(request)
+            except Exception as exc:   # noqa: BLE001 - a traceback could quote records into the server log
+                LOG.error("internal error (%s) on %s %s", type(exc).__name__, request.method,
+                          _logged_path(request.scope))
+                response = HTMLResponse("<h1>Something went wrong</h1><p>The decision was not saved. "
+                                        "Go back and try again.</p>", status_code=500)
         for name, value in SECURITY_HEADERS.items():
             response.headers.setdefault(name, value)
+        ACCESS_LOG.info("%s %s %d", request.method, _logged_path(request.scope), response.status_code)
         return response
 
     def render(template: str, http_status: int = 200, **values) -> HTMLResponse:
@@ -93,6 +112,37 @@ def create_app(ctx: ReviewContext, *, allowed_hosts: list[str] | None = None) ->
     @app.exception_handler(_NeedsSignIn)
     async def needs_sign_in(request: Request, exc: _NeedsSignIn):
         return render("login.html", 401, title="Sign in", reviewer=None, error=None, next=_local(request.url.path))
+
+    @app.exception_handler(RequestValidationError)
+    async def not_understood(request: Request, exc: RequestValidationError):
+        # FastAPI's own answer quotes the input back; it may be a name or date of birth.
+        return render("message.html", 400, title="Not understood", reviewer=None,
+                      message="That address or form was not understood. Go back and try again.")
+
+    @app.exception_handler(_TooManyAttempts)
+    async def too_many_attempts(request: Request, exc: _TooManyAttempts):
+        response = render("message.html", 429, title="Too many attempts", reviewer=None,
+                          message="Too many wrong access codes from this computer. Wait a minute and try again.")
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    def check_attempts(request: Request) -> str:
+        """The client's address, unless it is locked out for too many wrong codes."""
+        client = request.client.host if request.client else "unknown"
+        wait = ctx.access.limiter.retry_after(client)
+        if wait:
+            LOG.info("sign-in refused: too many wrong codes (429)")
+            raise _TooManyAttempts(wait)
+        return client
+
+    def sign_in_with(client: str, code: str | None) -> bool:
+        """Is ``code`` right? Wrong codes count towards the client's lockout."""
+        if ctx.access.accepts(code):
+            ctx.access.limiter.succeeded(client)
+            return True
+        ctx.access.limiter.failed(client)
+        LOG.info("sign-in refused")
+        return False
 
     @app.exception_handler(_Redirect)
     async def redirect(request: Request, exc: _Redirect):
@@ -106,7 +156,8 @@ def create_app(ctx: ReviewContext, *, allowed_hosts: list[str] | None = None) ->
         session_id = request.cookies.get(SESSION_COOKIE)
         session = ctx.access.session(session_id)
         if session is None:
-            if request.method == "GET" and ctx.access.accepts(request.query_params.get("token")):
+            token = request.query_params.get("token")
+            if request.method == "GET" and token is not None and sign_in_with(check_attempts(request), token):
                 # Drop the token from the address bar and history once it has done its job.
                 query = urlencode([(k, v) for k, v in request.query_params.multi_items() if k != "token"])
                 LOG.info("session opened with the start-up token")
@@ -136,10 +187,9 @@ def create_app(ctx: ReviewContext, *, allowed_hosts: list[str] | None = None) ->
         return render("login.html", title="Sign in", reviewer=None, error=None, next=_local(next))
 
     @app.post("/login")
-    def login(code: str = Form(""), reviewer: str = Form(""), next: str = Form("/queue")):
+    def login(request: Request, code: str = Form(""), reviewer: str = Form(""), next: str = Form("/queue")):
         name = " ".join(reviewer.split())[:100]
-        if not ctx.access.accepts(code.strip()):
-            LOG.info("sign-in refused")
+        if not sign_in_with(check_attempts(request), code.strip()):
             return render("login.html", 401, title="Sign in", reviewer=None, next=_local(next),
                           error="That access code is not right. Use the code printed when the app started, "
                                 "or the reviewer password.")
@@ -275,8 +325,39 @@ def _set_cookie(response: Response, session_id: str) -> None:
 
 
 def _local(path: str) -> str:
-    """Only same-site paths as redirect targets (no open redirects)."""
-    return path if path.startswith("/") and not path.startswith("//") else "/queue"
+    """Only same-site paths as redirect targets (no open redirects: browsers read ``/\\host`` as ``//host``)."""
+    return path if path.startswith("/") and not path.startswith(("//", "/\\")) else "/queue"
+
+
+def _cross_site(request: Request) -> bool:
+    """Did a browser send this from another site? A form on any other site (another port of this
+    machine included) is refused before its CSRF token is even read. Browsers say where a request
+    comes from in Sec-Fetch-Site, which no page can forge; older ones only in Origin, which is
+    "null" on this app's own forms (its pages send no referrer). Clients that send neither are not
+    browsers: the CSRF token still guards them."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None:
+        return site not in ("same-origin", "none")
+    origin = request.headers.get("origin")
+    return origin not in (None, "null") and origin != f"{request.url.scheme}://{request.headers.get('host', '')}"
+
+
+def _logged_path(scope: dict) -> str:
+    """The route of a request for the access log: its template, with a path parameter shown only
+    when it is a queue item number. Query strings and unmatched paths are never logged."""
+    route = scope.get("route")
+    if route is None:
+        return "(no such page)"
+    if isinstance(route, Mount):
+        return route.path + "/(file)"
+    params = scope.get("path_params", {})
+
+    def shown(match: re.Match) -> str:
+        value = str(params.get(match[1], ""))
+        # Items are small numbers; a long one could be an NHS number or a date of birth typed in.
+        return value if re.fullmatch(r"[0-9]{1,6}", value) else "{" + match[1] + "}"
+
+    return re.sub(r"\{(\w+)[^}]*\}", shown, route.path)
 
 
 def _filters(source_pair: str) -> dict[str, str]:

@@ -20,6 +20,7 @@ import pandas as pd
 from ..cluster import connected_components
 from ..job import Job
 from ..outputs import write_csv
+from ..progress import PhaseTimer, Progress
 from .store import DecisionStore
 
 LABEL_COLUMNS = ("source_l", "record_id_l", "source_r", "record_id_r", "decision", "reviewer", "decided_at",
@@ -70,14 +71,23 @@ def labels_as_truth(labels: pd.DataFrame) -> pd.DataFrame:
     """).fetchdf()
 
 
-def export_labels(job: Job, out: str | Path, *, truth_out: str | Path | None = None) -> ExportResult:
-    """Write the job's review decisions to ``out`` (and as a truth file to ``truth_out``)."""
+def export_labels(job: Job, out: str | Path, *, truth_out: str | Path | None = None,
+                  progress: Progress | None = None) -> ExportResult:
+    """Write the job's review decisions to ``out`` (and as a truth file to ``truth_out``).
+
+    ``progress`` hears each phase as it starts and ends (``linkage.progress``).
+    """
+    timer = PhaseTimer(progress)
+    timer.start("read decisions")
     labels = decision_labels(DecisionStore.for_job(job, create=False))
+    timer.start("write labels")
     write_csv(out, labels)
     truth_records = None
     if truth_out is not None:
+        timer.start("write truth")
         truth = labels_as_truth(labels)
         write_csv(truth_out, truth)
         truth_records = len(truth)
+    timer.stop()
     return ExportResult(labels=len(labels), by_decision=labels["decision"].value_counts().to_dict(),
                         truth_records=truth_records)

@@ -62,7 +62,8 @@ def serve(job: Job, run_dir: str | Path, *, host: str = "127.0.0.1", port: int =
 
     password = job_password(job.path)
     check_bind(host, allow_remote=allow_remote, password=password)
-    if not LOG.handlers:   # decisions by item number, sign-ins, refusals: never names or record IDs
+    if not LOG.hasHandlers():   # decisions by item number, sign-ins, refusals, and the access log
+        # (childlink.review.access: method, route, status): never names, record IDs or the token
         handler = logging.StreamHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s review: %(message)s"))
         LOG.addHandler(handler)
@@ -74,7 +75,8 @@ def serve(job: Job, run_dir: str | Path, *, host: str = "127.0.0.1", port: int =
     size = ctx.con.execute("select count(*) from review_queue").fetchall()[0][0]
     announce(Serving(url=f"http://{shown}:{sock.getsockname()[1]}/?token={ctx.access.token}",
                      token=ctx.access.token, queue_size=size))
-    # No access log: request lines carry the sign-in token; the app logs decisions by item number.
+    # Not uvicorn's access log: its request lines quote the query string (the sign-in token, and
+    # whatever else was typed into the address); the app keeps its own (app.ACCESS_LOG).
     config = uvicorn.Config(app, log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[sock])
 

@@ -16,6 +16,7 @@ version it saw; if another reviewer has written since, the write is refused with
 from __future__ import annotations
 
 import datetime as dt
+import os
 import sqlite3
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from typing import Iterator
 import pandas as pd
 
 from ..errors import ChildlinkError
+from ..faults import checkpoint
 
 SCHEMA_VERSION = 1
 STORE_NAME = "review.sqlite"
@@ -113,6 +115,24 @@ class StaleDecision(Exception):
 
 
 _PAIR = "source_a = ? AND record_id_a = ? AND source_b = ? AND record_id_b = ?"
+# SQLite's words for a damaged file or a failing disk, and what to tell the user.
+_SQLITE_PROBLEMS = {
+    "not a database": "is not a review decisions database (damaged, or another kind of file)",
+    "malformed": "is damaged (SQLite: malformed database); restore it from a backup",
+    "disk I/O error": "cannot be read or written (disk I/O error)",
+    "database or disk is full": "cannot be written: the disk is full",
+    "readonly database": "cannot be written: the file or its folder is read-only",
+}
+
+
+def _create_owner_only(path: Path) -> None:
+    """Create the store file readable by its owner only, like every output: reviewers' notes may name
+    the child. SQLite gives its -wal and -shm files the database file's mode. (An empty file is an
+    empty database.)"""
+    try:
+        os.close(os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
+    except OSError:
+        pass   # it exists already; or SQLite's own attempt next reports the problem in plain words
 
 
 class DecisionStore:
@@ -124,14 +144,16 @@ class DecisionStore:
             raise ChildlinkError("no review decisions yet (run 'childlink review serve' first)", file=str(self.path))
         if create:
             try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
+                self.path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
             except OSError as exc:
                 raise ChildlinkError(f"cannot create the workspace folder ({exc.strerror})",
                                      file=str(self.path.parent)) from None
+            _create_owner_only(self.path)
         with self._connect() as con:
+            self._check_version(con)   # before writing anything: a newer or foreign file stays as it is
             con.execute("PRAGMA journal_mode=WAL")
             con.executescript(_SCHEMA)
-            self._check_version(con)
+            self._stamp_version(con)
 
     @classmethod
     def for_job(cls, job, *, create: bool = True) -> "DecisionStore":
@@ -148,22 +170,36 @@ class DecisionStore:
         try:
             con.execute("PRAGMA synchronous=FULL")
             yield con
-        except sqlite3.DatabaseError as exc:
-            if "not a database" in str(exc) or "malformed" in str(exc):
-                raise ChildlinkError("is not a review decisions database", file=str(self.path)) from None
+        except (sqlite3.DatabaseError, pd.errors.DatabaseError) as exc:   # pandas wraps SQLite's errors
+            for phrase, problem in _SQLITE_PROBLEMS.items():
+                if phrase in str(exc):
+                    raise ChildlinkError(problem, file=str(self.path)) from None
             raise
         finally:
             con.close()
 
     def _check_version(self, con: sqlite3.Connection) -> None:
-        con.execute("BEGIN IMMEDIATE")
+        """Refuse a store from another childlink version, or an SQLite file that is no store at all."""
+        tables = {row[0] for row in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if not tables:
+            return   # a new, empty file
+        if "schema_version" not in tables:
+            raise ChildlinkError("is an SQLite database but not a review decisions database; it was left as it is",
+                                 file=str(self.path))
         rows = con.execute("SELECT version FROM schema_version").fetchall()
-        if not rows:
-            con.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
-        con.execute("COMMIT")
+        if rows and rows[0][0] > SCHEMA_VERSION:
+            raise ChildlinkError(f"has schema version {rows[0][0]}, newer than this childlink reads (up to "
+                                 f"{SCHEMA_VERSION}); use a newer childlink", file=str(self.path))
         if rows and rows[0][0] != SCHEMA_VERSION:
             raise ChildlinkError(f"has schema version {rows[0][0]}; this childlink reads version {SCHEMA_VERSION}",
                                  file=str(self.path))
+
+    @staticmethod
+    def _stamp_version(con: sqlite3.Connection) -> None:
+        con.execute("BEGIN IMMEDIATE")   # two processes may create the store at once
+        if not con.execute("SELECT version FROM schema_version").fetchall():
+            con.execute("INSERT INTO schema_version VALUES (?)", (SCHEMA_VERSION,))
+        con.execute("COMMIT")
 
     # -- reading ---------------------------------------------------------------------------
 
@@ -213,6 +249,7 @@ class DecisionStore:
                 if state.version != seen_version:
                     raise StaleDecision(seen_version, state)
                 yield con, state
+                checkpoint("review-decision")   # tests: killed before the decision is committed
                 con.execute("COMMIT")
             except BaseException:
                 con.execute("ROLLBACK")

@@ -30,17 +30,23 @@ def normalised_name(name: str) -> str:
     return name.strip().lower().replace(" ", "").replace("_", "")
 
 
+def shown_name(name: str) -> str:
+    """A column name as printed in a message: control and other unprintable characters escaped,
+    so that a header cell holding a line break still gives a one-line error."""
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in name)
+
+
 def plan_columns(header: Sequence[str], *, fields: Sequence[str], explicit: Mapping[str, str],
                  required: Sequence[str], label: str, path: Path) -> ColumnPlan:
     """Map canonical ``fields`` to ``header`` columns; ChildlinkError for any mapping problem."""
-    _check_unique_names(header, label, path)
+    _check_unique_names(header, fields, explicit, label, path)
     by_name = {name.strip(): name for name in header if name.strip()}
     mapping: dict[str, str] = {}
     for canonical, wanted in explicit.items():
         if wanted.strip() not in by_name:
             raise ChildlinkError(
                 f"{label}: this column (mapped to {canonical}) is not in the file; "
-                f"{_describe(header, fields, explicit)}", file=str(path), column=wanted)
+                f"{_describe(header, fields, explicit)}", file=str(path), column=shown_name(wanted))
         mapping[canonical] = by_name[wanted.strip()]
     claimed = set(mapping.values())
     unclaimed = [name for name in header if name.strip() and name not in claimed]
@@ -65,27 +71,36 @@ def _match(canonical: str, candidates: Sequence[str], label: str, path: Path) ->
         return exact[0]
     loose = [name for name in candidates if normalised_name(name) == normalised_name(canonical)]
     if len(loose) > 1:
-        names = ", ".join(f"'{n}'" for n in loose)
+        names = ", ".join(f"'{shown_name(n)}'" for n in loose)
         raise ChildlinkError(f"{label}: columns {names} could all be {canonical}; "
                              "say which one in the job's 'columns' mapping", file=str(path), column=canonical)
     return loose[0] if loose else None
 
 
-def _check_unique_names(header: Sequence[str], label: str, path: Path) -> None:
+def _check_unique_names(header: Sequence[str], fields: Sequence[str], explicit: Mapping[str, str],
+                        label: str, path: Path) -> None:
     # Unnamed columns (trailing commas in spreadsheet exports) may repeat: nothing can map to them.
     counts = Counter(name.strip() for name in header if name.strip())
     repeated = sorted(name for name, n in counts.items() if n > 1)
+    if repeated and not _recognised(header, fields, explicit):
+        # A first row of data repeats values (a carer's surname is the child's): not to be echoed.
+        raise ChildlinkError(f"{label}: {_describe(header, fields, explicit)}", file=str(path))
     if repeated:
         raise ChildlinkError(f"{label}: the header names this column {counts[repeated[0]]} times; "
-                             "column names must be unique", file=str(path), column=repeated[0])
+                             "column names must be unique", file=str(path), column=shown_name(repeated[0]))
+
+
+def _recognised(header: Sequence[str], fields: Sequence[str], explicit: Mapping[str, str]) -> bool:
+    """Does any header name look like a column name we know? If none does, the header is probably data."""
+    known = {normalised_name(f) for f in fields} | {normalised_name(c) for c in explicit.values()}
+    return any(normalised_name(name) in known for name in header)
 
 
 def _describe(header: Sequence[str], fields: Sequence[str], explicit: Mapping[str, str]) -> str:
     """List the header, unless no name in it is recognised: then the first row may be data,
     which must not be echoed into a message."""
-    known = {normalised_name(f) for f in fields} | {normalised_name(c) for c in explicit.values()}
-    if not any(normalised_name(name) in known for name in header):
+    if not _recognised(header, fields, explicit):
         return f"none of its {len(header)} columns has a recognised name (is the header row missing?)"
-    shown = list(header[:_MAX_LISTED_COLUMNS])
+    shown = [shown_name(name) for name in header[:_MAX_LISTED_COLUMNS]]
     more = len(header) - len(shown)
     return "it has: " + ", ".join(shown) + (f" (and {more} more)" if more > 0 else "")

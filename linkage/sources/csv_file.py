@@ -115,6 +115,9 @@ def _read_header(path: Path, encoding: str, label: str) -> tuple[list[str], bool
         header = None
     if not header or all(not name.strip() for name in header):
         raise ChildlinkError(f"{label}: has no header row (the first line must name the columns)", file=str(path))
+    if any("\x00" in name for name in header):
+        raise ChildlinkError(f"{label}: the header row holds NUL bytes (is the file UTF-16, or damaged?); "
+                             "save it as CSV UTF-8", file=str(path), row=1)
     try:
         has_rows = len(head) > _HEADER_BYTES or next(reader, None) is not None
     except csv.Error:          # something follows the header, even if the csv module cannot split it

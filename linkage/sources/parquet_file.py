@@ -16,6 +16,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from ..errors import ChildlinkError
+from .columns import shown_name
 from .raw import FIRST_PARQUET_ROW, RawRows, no_broken_rows
 
 _EXACT_FLOAT_INTEGERS = 2.0 ** 53     # beyond this a float no longer holds every whole number exactly
@@ -67,7 +68,7 @@ def as_text(column: pa.ChunkedArray, name: str, source: ParquetFile) -> pa.Chunk
         except pa.ArrowInvalid:
             pass
     raise ChildlinkError(f"{source.label}: column holds {kind} values, which cannot be read as text",
-                         file=str(source.path), column=name)
+                         file=str(source.path), column=shown_name(name))
 
 
 def _float_text(column: pa.ChunkedArray) -> pa.ChunkedArray:

@@ -13,14 +13,15 @@ from typing import Mapping, Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from ..errors import ChildlinkError
 from .columns import ColumnPlan, plan_columns
 from .csv_file import CsvFile
 from .files import check_readable_file, file_format
 from .parquet_file import ParquetFile
-from .raw import TableFile
-from .rejects import EMPTY_ROW
+from .raw import RawRows, TableFile
+from .rejects import EMPTY_ROW, NUL_BYTE
 from .values import clean_text
 
 
@@ -52,9 +53,34 @@ def read_fields(path: Path, *, label: str, fields: Sequence[str], required: Sequ
     plan = plan_columns(table_file.header, fields=fields, explicit=explicit or {}, required=required,
                         label=label, path=path)
     wanted = list(dict.fromkeys(plan.mapping.values()))    # a column mapped to two fields is read once
-    raw = table_file.read(wanted, record_id_column=plan.mapping.get("record_id"))
+    raw = _reject_nul_rows(table_file.read(wanted, record_id_column=plan.mapping.get("record_id")),
+                           plan.mapping.get("record_id"))
     values = {field: clean_text(raw.columns[column]) for field, column in plan.mapping.items()}
     return FieldRows(values=values, row_numbers=raw.row_numbers, broken=raw.broken, plan=plan)
+
+
+def _reject_nul_rows(raw: RawRows, record_id_column: str | None) -> RawRows:
+    """Rows where a field read holds a NUL byte become broken rows (vectorised).
+
+    NUL is never text: it comes from a damaged or half-written file, so the row is not trusted.
+    Its record_id is kept for the reject when that field itself is clean.
+    """
+    nul = np.zeros(raw.num_rows, dtype=bool)
+    for column in raw.columns.values():
+        nul |= pc.fill_null(pc.match_substring(column, "\x00"), False).to_numpy(zero_copy_only=False)
+    if not nul.any():
+        return raw
+    ids = pa.nulls(int(nul.sum()), pa.string())
+    if record_id_column is not None:
+        id_text = clean_text(raw.columns[record_id_column].filter(pa.array(nul)))
+        ids = pc.if_else(pc.match_substring(id_text, "\x00"), pa.scalar(None, pa.string()), id_text)
+    nul_rows = pd.DataFrame({"row_number": raw.row_numbers[nul],
+                             "record_id": pa.chunked_array([ids]).to_pandas().astype("string").to_numpy(),
+                             "reason": pd.Series([NUL_BYTE] * int(nul.sum()), dtype="string")})
+    broken = pd.concat([raw.broken, nul_rows], ignore_index=True).sort_values("row_number", ignore_index=True)
+    keep = pa.array(~nul)
+    return RawRows({name: column.filter(keep) for name, column in raw.columns.items()},
+                   raw.row_numbers[~nul], broken)
 
 
 def fail_on_rows(bad: np.ndarray, row_numbers: np.ndarray, message: str, *, label: str, path: Path,

@@ -18,6 +18,7 @@ MISSING_RECORD_ID = "missing record_id"
 EMPTY_ROW = "empty row"                       # a blank line, or a row of empty fields (e.g. ",,,")
 DUPLICATE_RECORD_ID = "duplicate record_id"   # followed by " (first seen at row N)"
 UNREADABLE_ROW = "unreadable row"             # followed by ": expected N fields, found M"
+NUL_BYTE = UNREADABLE_ROW + ": it holds a NUL byte (a damaged export)"
 
 
 def wrong_field_count(expected: int, found: int) -> str:

@@ -29,8 +29,14 @@ def missing_placeholders() -> pa.Array:
 
 
 def clean_text(values: TextColumn) -> pa.ChunkedArray:
-    """Trim Unicode whitespace; NULL for empty text and placeholders (case-insensitive)."""
-    trimmed = pc.utf8_trim_whitespace(values)
+    """Trim Unicode whitespace and Excel's leading apostrophe; NULL for empty text and
+    placeholders (case-insensitive).
+
+    A leading apostrophe is how Excel (and exports meant for it) mark a cell as text so that
+    '0123 keeps its zero and '2015-03-01 stays as written; it is not part of the value, so
+    '9434765919 is read as 9434765919. Only the first one is removed.
+    """
+    trimmed = pc.utf8_trim_whitespace(pc.replace_substring_regex(pc.utf8_trim_whitespace(values), "^'", ""))
     placeholder = pc.is_in(pc.utf8_lower(trimmed), value_set=missing_placeholders())
     missing = pc.or_(pc.equal(trimmed, ""), placeholder)
     cleaned = pc.if_else(missing, pa.scalar(None, pa.string()), trimmed)

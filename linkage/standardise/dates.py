@@ -5,6 +5,13 @@ optionally followed by a time; the two never clash because the year comes first 
 last in the other. A job's ``date_format`` wins for its source, with ISO as a fallback.
 Impossible dates (31/02) and years before 1900 (a two-digit year read as year 20) give NULL,
 which standardisation flags as a bad date.
+
+Excel serial numbers: a date cell saved from a column formatted as a number arrives as its
+serial ('42064' is 2015-03-01). A bare whole number from 10000 to 99999 is read as a serial of
+Excel's 1900 date system (the default of every current Excel): 1927-05-18 to 2173-10-13, which
+spans every child's date and no other date form accepted here is 5 digits long, so nothing else
+is misread. Any other bare number ('42064.5', '4206', '20150301') is NULL, flagged as a bad date.
+(A workbook on the old Mac 1904 date system would be read 4 years early: a known limit.)
 """
 
 from __future__ import annotations
@@ -23,6 +30,8 @@ _YEAR = r"(19\d{2}|[2-9]\d{3})"
 _TIME = r"(?:[ T]\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)?"
 _ISO = r"^" + _YEAR + r"-(\d{1,2})-(\d{1,2})" + _TIME + "$"
 _UK = r"^(\d{1,2})[/.-](\d{1,2})[/.-]" + _YEAR + _TIME + "$"
+_EXCEL_SERIAL = r"^[1-9]\d{4}$"
+_EXCEL_DAY_ZERO = "1899-12-30"      # serial 1 is 1900-01-01 and Excel counts a 29 Feb 1900 that never was
 _ISO_ORDER = r"\1-\2-\3"
 _UK_TO_ISO_ORDER = r"\3-\2-\1"
 
@@ -37,15 +46,21 @@ def _iso_date(text: str) -> str:
     return f"TRY_CAST((CASE {_when_matches(text, _ISO, _ISO_ORDER)} END) AS DATE)"
 
 
+def _excel_serial_date(text: str) -> str:
+    """The date of a 5-digit Excel serial number (see the module docstring), else NULL."""
+    return (f"(CASE WHEN regexp_full_match({text}, {literal(_EXCEL_SERIAL)}) "
+            f"THEN DATE '{_EXCEL_DAY_ZERO}' + CAST({text} AS INTEGER) END)")
+
+
 def _detected_date(text: str) -> str:
     branches = _when_matches(text, _ISO, _ISO_ORDER) + " " + _when_matches(text, _UK, _UK_TO_ISO_ORDER)
-    return f"TRY_CAST((CASE {branches} END) AS DATE)"
+    return f"COALESCE(TRY_CAST((CASE {branches} END) AS DATE), {_excel_serial_date(text)})"
 
 
 def _formatted_date(text: str, date_format: str) -> str:
     parsed = f"CAST(try_strptime({text}, {literal(date_format)}) AS DATE)"
     plausible = f"CASE WHEN year({parsed}) >= {EARLIEST_YEAR} THEN {parsed} END"
-    return f"COALESCE({plausible}, {_iso_date(text)})"
+    return f"COALESCE({plausible}, {_iso_date(text)}, {_excel_serial_date(text)})"
 
 
 def date_sql(text: str, date_formats: Mapping[str, str | None] | None = None,

@@ -54,6 +54,10 @@ def nhs_check_digits(stems: np.ndarray) -> np.ndarray:
     return np.where(check == 10, -1, check)
 
 
+# An NHS number Excel wrote in scientific notation ('9.43477E+09') has lost its last digits: it
+# is not 10 digits after cleaning, so it is flagged invalid and never used, rather than guessed
+# back into a number that may be someone else's. Even a form with every digit ('9.434765919E+09')
+# is not read back: the export that made it may have rounded other values too.
 def nhs_clean_sql(text: str) -> str:
     """SQL: the text without spaces and hyphens."""
     return f"regexp_replace({text}, {literal(_NHS_SEPARATORS_CLASS)}, '', 'g')"
@@ -94,9 +98,15 @@ def upn_check_letter(body12: str) -> str:
     return UPN_LETTERS[total % 23]
 
 
+# A UPN is ASCII, so only a-z are upper-cased: Unicode case rules differ between Python and
+# DuckDB ('ß' -> 'SS' or 'ẞ'), and the two forms of the rule must agree on any text.
+_ASCII_LOWER, _ASCII_UPPER = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_TO_ASCII_UPPER = str.maketrans(_ASCII_LOWER, _ASCII_UPPER)
+
+
 def normalise_upn(s: str | None) -> str | None:
-    """Upper-case without whitespace."""
-    return None if s is None else _WHITESPACE.sub("", str(s)).upper()
+    """Upper-case (a-z only) without whitespace."""
+    return None if s is None else _WHITESPACE.sub("", str(s)).translate(_TO_ASCII_UPPER)
 
 
 def upn_is_valid(s: str | None) -> bool:
@@ -134,8 +144,9 @@ def upn_check_letters(bodies: np.ndarray) -> np.ndarray:
 
 
 def upn_clean_sql(text: str) -> str:
-    """SQL: the text upper-cased without whitespace."""
-    return f"upper(regexp_replace({text}, {literal(_WHITESPACE_CLASS)}, '', 'g'))"
+    """SQL: the text upper-cased (a-z only) without whitespace."""
+    return (f"translate(regexp_replace({text}, {literal(_WHITESPACE_CLASS)}, '', 'g'), "
+            f"{literal(_ASCII_LOWER)}, {literal(_ASCII_UPPER)})")
 
 
 def upn_valid_sql(clean: str) -> str:

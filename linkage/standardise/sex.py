@@ -21,11 +21,15 @@ def sex_codes() -> dict[str, str | None]:
 
 
 _WHITESPACE_RUN = re.compile(r"[ \t\n\r\f\v]+")
+# Codes are ASCII, so only a-z are upper-cased: Python and DuckDB upper-case other letters
+# differently ('ﬁ' -> 'FI' in Python only), and the two forms of the rule must agree.
+_ASCII_LOWER, _ASCII_UPPER = "abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+_TO_ASCII_UPPER = str.maketrans(_ASCII_LOWER, _ASCII_UPPER)
 
 
 def _key(s: str) -> str:
     """Upper case, white space runs as one space, trimmed (as _key_sql)."""
-    return _WHITESPACE_RUN.sub(" ", str(s)).strip(" ").upper()
+    return _WHITESPACE_RUN.sub(" ", str(s)).strip(" ").translate(_TO_ASCII_UPPER)
 
 
 def parse_sex(s: str | None) -> str | None:
@@ -39,7 +43,9 @@ def sex_is_recognised(s: str | None) -> bool:
 
 
 def _key_sql(text: str) -> str:
-    return f"upper(trim(regexp_replace({text}, '[ \\t\\n\\r\\f\\v]+', ' ', 'g')))"
+    # trim(x, ' '): DuckDB's trim(x) also strips Unicode spaces, which _key keeps.
+    collapsed = f"trim(regexp_replace({text}, '[ \\t\\n\\r\\f\\v]+', ' ', 'g'), ' ')"
+    return f"translate({collapsed}, {literal(_ASCII_LOWER)}, {literal(_ASCII_UPPER)})"
 
 
 def sex_sql(text: str) -> str:
@@ -52,4 +58,5 @@ def sex_sql(text: str) -> str:
 def sex_unrecognised_sql(text: str) -> str:
     """SQL: TRUE when the (non-NULL) text is not a known sex code."""
     codes = literal_array(sorted(sex_codes()))
-    return f"({text} IS NOT NULL AND NOT list_contains({codes}, {_key_sql(text)}))"
+    # Blank text is missing, not unrecognised (as sex_is_recognised says).
+    return f"({text} IS NOT NULL AND {_key_sql(text)} <> '' AND NOT list_contains({codes}, {_key_sql(text)}))"

@@ -14,15 +14,22 @@ from ..standardise.identifiers import nhs_check_digits, upn_check_letters, UPN_L
 
 NHS_TEST_PREFIX = 999_000_000        # synthetic NHS numbers use the never-issued 999 range
 _NHS_TEST_STEMS = 1_000_000
+# Worlds too big for the 999 range (about 909,000 valid numbers) draw from 990-999 instead: the
+# whole 9xx block is "not to be issued" (UK_DATA.md, NHS number ranges). Smaller worlds keep the
+# 999 range so that existing seeds give the same numbers as before.
+NHS_WIDE_PREFIX = 990_000_000
+_NHS_WIDE_STEMS = 10_000_000
 
 
 def nhs_numbers(rng: np.random.Generator, count: int) -> np.ndarray:
-    """``count`` distinct valid 10-digit NHS numbers in the 999 test range (as text)."""
+    """``count`` distinct valid 10-digit NHS numbers in the never-issued 999 (or 990-999) range, as text."""
     if count == 0:
         return np.array([], dtype=object)
     # About 1 stem in 11 has no valid check digit, so draw a margin and keep the first valid ones.
-    draw = min(_NHS_TEST_STEMS, int(count * 1.2) + 100)
-    stems = NHS_TEST_PREFIX + rng.choice(_NHS_TEST_STEMS, size=draw, replace=False)
+    draw = int(count * 1.2) + 100
+    prefix, stems_available = ((NHS_TEST_PREFIX, _NHS_TEST_STEMS) if draw <= _NHS_TEST_STEMS
+                               else (NHS_WIDE_PREFIX, _NHS_WIDE_STEMS))
+    stems = prefix + rng.choice(stems_available, size=min(draw, stems_available), replace=False)
     checks = nhs_check_digits(stems)
     keep = checks >= 0
     if keep.sum() < count:

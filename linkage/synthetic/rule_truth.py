@@ -15,16 +15,17 @@ from ..evaluate.truth import read_truth
 from ..job import load_job
 from ..outputs import write_csv
 from ..prepare import prepare
+from ..progress import PhaseTimer, Progress, within
 from ..trace import case_destinations, not_in_education
 from ..workspace import open_workspace
 
 
-def write_rule_truth(world: str | Path) -> dict[str, int]:
+def write_rule_truth(world: str | Path, *, progress: Progress | None = None) -> dict[str, int]:
     """Write ``cme_truth.csv`` and ``truth_not_in_education.csv`` into the world folder."""
     world = Path(world)
     job = load_job(world / "job.yaml")
     con = open_workspace()
-    prepared = prepare(job, con)
+    prepared = prepare(job, con, progress=progress)
     read_truth(con, world / "truth.csv")
     # Only usable records: a rejected row is invisible to linkage and so to the truth too.
     con.execute("""create table true_identities as
@@ -42,10 +43,16 @@ def write_rule_truth(world: str | Path) -> dict[str, int]:
     return {"cme_cases": len(cases), "not_in_education": len(missing)}
 
 
-def generate_with_truth(children: int, seed: int, out: str | Path, *, nhs_coverage: float = 0.0):
-    """Generate a world and its rule-based truth files: what ``childlink sample generate`` does."""
+def generate_with_truth(children: int, seed: int, out: str | Path, *, nhs_coverage: float = 0.0,
+                        progress: Progress | None = None):
+    """Generate a world and its rule-based truth files: what ``childlink sample generate`` does.
+
+    ``progress`` hears each phase, those of the truth files as "truth files: <phase>" (``linkage.progress``).
+    """
     from .world import generate
 
-    summary = generate(children, seed, out, nhs_coverage=nhs_coverage)
-    counts = write_rule_truth(out)
+    summary = generate(children, seed, out, nhs_coverage=nhs_coverage, progress=progress)
+    timer = PhaseTimer(progress)
+    with timer.phase("truth files"):
+        counts = write_rule_truth(out, progress=within(progress, "truth files"))
     return summary, counts

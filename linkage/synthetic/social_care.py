@@ -108,7 +108,8 @@ def social_care_source(rng: np.random.Generator, ch: pd.DataFrame, hh: pd.DataFr
 
 
 def _la_child_ids(rng: np.random.Generator, ch: pd.DataFrame) -> pd.Series:
-    numbers = 100_000 + rng.choice(900_000, size=len(ch), replace=False)
+    low = 100_000 if len(ch) <= 900_000 else 1_000_000     # six digits while they suffice (same ids as before)
+    numbers = low + rng.choice(9 * low, size=len(ch), replace=False)
     return pd.Series("SC" + pd.Series(numbers).astype(str).to_numpy(), index=ch["child_no"].to_numpy())
 
 

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from ..errors import ChildlinkError
+from ..progress import PhaseTimer, Progress
 from . import calendar, geography, identifiers, names, parameters as P, timeline, writer
 from .border import border_source
 from .council_tax import council_tax_source
@@ -25,7 +26,7 @@ from .writer import SourceTable
 
 DEFAULT_REFERENCE_DATE = dt.date(2026, 11, 1)
 MIN_CHILDREN = 100
-MAX_CHILDREN = 700_000          # the 999 NHS test range holds ~909,000 valid numbers
+MAX_CHILDREN = 1_000_000        # national-scale benchmarks; NHS numbers from the 990-999 range above 700k
 
 SOURCE_COLUMNS = {
     "education": ["record_id", "upn", "former_upn", "forename", "middle_names", "surname", "preferred_surname",
@@ -208,14 +209,19 @@ def _opaque_person_ids(rng: np.random.Generator, people: pd.DataFrame) -> dict[s
 
 
 def generate(children: int, seed: int, out: str | Path, *, nhs_coverage: float = 0.0,
-             reference_date: dt.date = DEFAULT_REFERENCE_DATE, home_la: str = "330") -> WorldSummary:
+             reference_date: dt.date = DEFAULT_REFERENCE_DATE, home_la: str = "330",
+             progress: Progress | None = None) -> WorldSummary:
     """Generate a world of ``children`` children and write it, with its truth, into ``out``.
 
     Files: education.csv, gp.parquet, council_tax.csv (Windows-1252), social_care.csv (own column
     names, UK dates, UTF-8 with BOM), border.csv, cme_cases.csv, la_postcodes.csv, job.yaml,
     truth.csv and truth_people.csv. Deterministic: the same arguments give byte-identical files.
+    ``progress`` hears each phase as it starts and ends (``linkage.progress``).
     """
+    timer = PhaseTimer(progress)
+    timer.start("build world")
     world = build_world(children, seed, nhs_coverage=nhs_coverage, reference_date=reference_date, home_la=home_la)
+    timer.start("write files")
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     columns = dict(SOURCE_COLUMNS)
@@ -234,6 +240,7 @@ def generate(children: int, seed: int, out: str | Path, *, nhs_coverage: float =
         ignore_index=True).sort_values(["source", "record_id"], ignore_index=True))
     writer.write_table(out / "truth_people.csv", world.people)
     writer.write_job(out / "job.yaml", home_la, reference_date, _job_sources())
+    timer.stop()
     return _summary(world, out, seed)
 
 

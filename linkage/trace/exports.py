@@ -13,6 +13,7 @@ FILES = {
     "not_in_education": "not_in_education.csv",
     "arrivals": "arrived_from_abroad_not_in_education.csv",
     "starting_school": "starting_school_without_place.csv",
+    "check_first": "not_in_education_check.csv",
 }
 
 

@@ -3,6 +3,7 @@
 ``evidence_strength.csv``  how strongly each kind of evidence supports a destination (confidence.py)
 ``triage_points.csv``      the risk points each factor adds to a case (triage.py)
 ``sen_codes.csv``          values of an optional ``sen`` column that mean special educational needs
+``destination_labels.csv`` the plain-English name of each destination, for the officer's report
 
 Keeping them in CSV lets an LA review and tune them without touching code.
 """
@@ -13,6 +14,8 @@ from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
+
+from .rules import DESTINATIONS
 
 DATA_DIR = Path(__file__).with_name("data")
 
@@ -45,3 +48,9 @@ def triage_points() -> dict[str, tuple[int, str]]:
 def sen_codes() -> list[str]:
     """Upper-case values of a ``sen`` column that mean the child has special educational needs."""
     return sorted(_read("sen_codes.csv")["code"].str.strip().str.upper())
+
+
+def destination_labels() -> dict[str, str]:
+    """destination -> plain-English label, in the rules' order (rule 1 first)."""
+    labels = dict(zip(*(_read("destination_labels.csv")[c] for c in ("destination", "label"))))
+    return {d: labels[d] for d in DESTINATIONS.values()}

@@ -53,7 +53,9 @@ def not_in_education(con: duckdb.DuckDBPyConnection, *, records: str = "std_reco
 
     Columns: ``child_id`` (the identity_id), ``dob``, ``age`` (academic-year age), ``postcode`` (of
     the latest residence evidence), ``last_seen_source``, ``last_seen_date`` (latest event over
-    all the child's records), ``evidence`` (plain English) and ``evidence_records``; by child_id.
+    all the child's records), ``evidence`` (plain English), ``evidence_records`` and
+    ``current_evidence`` (what places the child in the area on R, e.g. "GP registration since
+    2019-03-01, still open on R"); by child_id.
     """
     return _one_list(con, NOT_IN_EDUCATION, records=records, identities=identities,
                      postcode_lookup=postcode_lookup, home_la=home_la, reference_date=reference_date)
@@ -92,6 +94,23 @@ def _fetch_list(con, band: AgeBand, reference_date: dt.date) -> pd.DataFrame:
     return fetch_frame(con, _unplaced_sql(reference_date, band), ("evidence_records",))
 
 
+def _current_evidence_sql() -> str:
+    """What places the child in the area now, from a ``residence`` row (the latest to start).
+
+    The contract's ``last_seen_date`` is the latest event date, which for a registration still
+    open is its start: years ago, though the child is registered today. This says so plainly.
+    """
+    what = """CASE source_type WHEN 'gp' THEN 'GP registration' WHEN 'council_tax' THEN 'council tax occupancy'
+                  WHEN 'social_care' THEN 'social care episode' END"""
+    more = """CASE WHEN n_residence > 1 THEN ' (and ' || (n_residence - 1) || ' more current record'
+                   || CASE WHEN n_residence > 2 THEN 's' ELSE '' END || ')' ELSE '' END"""
+    return f"""CASE WHEN source_type = 'border'
+                    THEN 'arrived in England ' || coalesce('on ' || start_date, '(date unknown)')
+                         || ', no departure since'
+                    ELSE {what} || coalesce(' since ' || start_date, ' (start date unknown)') || ', still open on R'
+               END || {more}"""
+
+
 def _unplaced_sql(reference_date: dt.date, band: AgeBand) -> str:
     r = sql_date(reference_date)
     age = academic_year_age_sql("dob", reference_date)
@@ -112,7 +131,8 @@ def _unplaced_sql(reference_date: dt.date, band: AgeBand) -> str:
             FROM residence GROUP BY identity_id
         ),
         latest_residence AS (
-            SELECT identity_id, postcode FROM residence
+            SELECT identity_id, postcode, {_current_evidence_sql()} AS current_evidence FROM (
+                SELECT *, count(*) OVER (PARTITION BY identity_id) AS n_residence FROM residence)
             QUALIFY row_number() OVER (PARTITION BY identity_id
                                        ORDER BY start_date DESC NULLS LAST, source, record_id) = 1
         ),
@@ -145,7 +165,7 @@ def _unplaced_sql(reference_date: dt.date, band: AgeBand) -> str:
                  || '; no school enrolment open on R; no departure evidence'
                  || CASE WHEN s.latest_start = {UNKNOWN_START} THEN ' (residence start date unknown)'
                          ELSE ' after ' || s.latest_start END || '.' AS evidence,
-               s.evidence_records
+               s.evidence_records, lr.current_evidence
         FROM aged a
         JOIN residence_start s USING (identity_id)
         JOIN latest_residence lr USING (identity_id)

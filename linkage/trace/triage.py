@@ -8,8 +8,10 @@ A case's risk score is the sum of points (``data/triage_points.csv``) for:
 * time missing: points per full month since L (leaving the roll), capped;
 * transition age: academic-year age 10 or 11 on R, the move from primary to secondary school
   when children most often drop off rolls;
-* special educational needs, when an education source carries an optional ``sen`` column
-  (values listed in ``data/sen_codes.csv``); without one the factor is skipped.
+* special educational needs, when an education source carries the optional ``sen`` field
+  (values listed in ``data/sen_codes.csv``); a child with no ``sen`` value on any education
+  record has ``sen`` unknown (NULL) and scores nothing for it; a records table without the
+  column at all skips the factor.
 
 Ties go to the longer missing, then to case_id. Every reason that scored is listed with its
 points. Result: table ``_cme_triage``; SQL over all cases at once.
@@ -46,7 +48,9 @@ def _sen_sql(has_sen: bool) -> str:
     if not has_sen:
         return "CAST(NULL AS BOOLEAN)"
     codes = ", ".join(literal(code) for code in sen_codes())
-    return f"s.source_type = 'education' AND upper(trim(CAST(s.sen AS VARCHAR))) IN ({codes})"
+    # NULL when no value is recorded, so a child no education source reports on stays "unknown"
+    return (f"CASE WHEN s.source_type = 'education' AND s.sen IS NOT NULL "
+            f"THEN upper(trim(CAST(s.sen AS VARCHAR))) IN ({codes}) END")
 
 
 def _months_sql(r: str) -> str:

@@ -2,8 +2,9 @@
 
 ``trace_linked`` runs every step on tables already in the workspace (records, linked identities,
 case pairs, cases, postcode lookup): destinations on firm links (decide.py), confidence,
-triage, timelines, the not-in-education lists and the arrivals among them. Each result has the
-contract's columns first, then this tool's extensions; lists are joined with '; '.
+triage, timelines, the not-in-education lists, the children to check first among them (a pupil
+on roll may be the same child: check_first.py) and the arrivals. Each result has the contract's
+columns first, then this tool's extensions; lists are joined with '; '.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ import pyarrow as pa
 
 from ..standardise.sqltext import quote_table
 from .arrivals import ARRIVALS, arrivals_from_abroad
+from .check_first import CHECK_FIRST, possible_pupils
 from .confidence import CONFIDENCE, case_confidence
 from .decide import DECISIONS, decide_cases
+from .linked import DEFAULT_REVIEW_LOW
 from .lookup import PostcodeAreas, postcode_areas
 from .school_age import school_age_lists
 from .tables import check_home_la, check_reference_date, fetch_frame, require_columns, sql_date
@@ -33,12 +36,12 @@ IDENTITIES_VIEW = "_cme_identities"
 LISTED = "_cme_not_in_education"
 STARTING = "_cme_starting_school"
 NO_PAIRS = "_cme_no_pairs"
-TEMP_TABLES = (DECISIONS, CONFIDENCE, TRIAGE, TIMELINE, ARRIVALS, NO_PAIRS)
+TEMP_TABLES = (DECISIONS, CONFIDENCE, TRIAGE, TIMELINE, ARRIVALS, NO_PAIRS, CHECK_FIRST)
 
 LIST_SCHEMA = pa.schema([
     ("child_id", pa.string()), ("dob", pa.date32()), ("age", pa.int32()), ("postcode", pa.string()),
     ("last_seen_source", pa.string()), ("last_seen_date", pa.date32()), ("evidence", pa.string()),
-    ("evidence_records", pa.list_(pa.string())),
+    ("evidence_records", pa.list_(pa.string())), ("current_evidence", pa.string()),
 ])
 
 
@@ -50,17 +53,23 @@ class TraceTables:
     not_in_education: pd.DataFrame    # not_in_education.csv
     arrivals: pd.DataFrame            # arrived_from_abroad_not_in_education.csv
     starting_school: pd.DataFrame     # starting_school_without_place.csv
+    check_first: pd.DataFrame         # not_in_education_check.csv: may be a pupil on roll under another ID
 
 
 def trace_linked(con: duckdb.DuckDBPyConnection, *, home_la: str, reference_date: dt.date, match_threshold: float,
                  records: str = "std_records", identities: str = "trace_identities", pairs: str | None = "trace_pairs",
-                 cases: str = "cme_cases", postcode_lookup: str = "postcode_lookup") -> TraceTables:
+                 cases: str = "cme_cases", postcode_lookup: str = "postcode_lookup",
+                 possible_matches: str | None = None, review_low: float = DEFAULT_REVIEW_LOW) -> TraceTables:
     """Trace every CME case and list the children in the area with no school place.
 
     ``identities`` has ``source, record_id, identity_id`` and optionally ``confidence`` (missing =
     every link firm); ``pairs`` has ``source_l, record_id_l, source_r, record_id_r,
     match_probability`` (those touching case records are enough; None = no pairs).
     ``match_threshold`` is the auto-link probability: links below it never decide a destination.
+    ``possible_matches`` (same columns; pairs across identities are enough) and ``review_low``
+    (the review band's low end): a listed child who may be a pupil on roll under another ID (a
+    pair at or above ``review_low``, or the same birth date, postcode and a name: check_first.py)
+    goes to ``check_first`` instead of ``not_in_education``. None: no such check, the rules' list.
     """
     home, ref = check_home_la(home_la), check_reference_date(reference_date)
     try:
@@ -68,9 +77,9 @@ def trace_linked(con: duckdb.DuckDBPyConnection, *, home_la: str, reference_date
         with postcode_areas(con, postcode_lookup, home) as areas:      # built once, read by every step
             cases_frame, timeline = _trace_cases(con, pairs=pairs, cases=cases, threshold=match_threshold,
                                                  records=records, areas=areas, reference_date=ref)
-            listed, arrivals, starting = _school_age_lists(con, records=records, areas=areas, reference_date=ref)
-        return TraceTables(cases=cases_frame, timeline=timeline, not_in_education=listed, arrivals=arrivals,
-                           starting_school=starting)
+            lists = _school_age_lists(con, records=records, areas=areas, reference_date=ref,
+                                      possible_matches=possible_matches, review_low=review_low)
+        return TraceTables(cases_frame, timeline, *lists)
     finally:
         for name in (LISTED, STARTING):
             con.unregister(name)
@@ -84,9 +93,7 @@ def _trace_cases(con, *, pairs: str | None, cases: str, threshold: float, record
                  reference_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The ranked cases and their timelines."""
     if pairs is None:
-        con.execute(f"""CREATE OR REPLACE TEMP TABLE {NO_PAIRS} (source_l VARCHAR, record_id_l VARCHAR,
-                        source_r VARCHAR, record_id_r VARCHAR, match_probability DOUBLE)""")
-        pairs = NO_PAIRS
+        pairs = _no_pairs(con)
     decide_cases(con, records=records, identities=IDENTITIES_VIEW, pairs=pairs, cases=cases, areas=areas,
                  reference_date=reference_date, threshold=threshold)
     case_confidence(con, records=records, reference_date=reference_date)
@@ -96,15 +103,37 @@ def _trace_cases(con, *, pairs: str | None, cases: str, threshold: float, record
             fetch_frame(con, f"SELECT * EXCLUDE (_order) FROM {TIMELINE} ORDER BY case_id, _order"))
 
 
-def _school_age_lists(con, *, records: str, areas: PostcodeAreas,
-                      reference_date: dt.date) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """not_in_education, the arrivals among them, and starting_school_without_place."""
+def _school_age_lists(con, *, records: str, areas: PostcodeAreas, reference_date: dt.date,
+                      possible_matches: str | None, review_low: float) -> tuple[pd.DataFrame, ...]:
+    """not_in_education, the arrivals among them, starting_school_without_place, and the children
+    the rules list who may be a pupil on roll under another ID (check first)."""
     lists = school_age_lists(con, records=records, identities=IDENTITIES_VIEW, areas=areas,
                              reference_date=reference_date)
     _register_list(con, LISTED, lists.not_in_education)
     _register_list(con, STARTING, lists.starting_school)
+    if possible_matches is None:     # no run to read possible matches from: the rules' list as it is
+        con.execute(f"CREATE OR REPLACE TEMP TABLE {CHECK_FIRST} AS {_no_check_first_sql()}")
+    else:
+        possible_pupils(con, LISTED, records=records, identities=IDENTITIES_VIEW, possible_matches=possible_matches,
+                        review_low=review_low, reference_date=reference_date)
     arrivals_from_abroad(con, LISTED, records=records, identities=IDENTITIES_VIEW, reference_date=reference_date)
-    return fetch_frame(con, _listed_sql()), fetch_frame(con, _arrivals_sql()), fetch_frame(con, _starting_sql())
+    return (fetch_frame(con, _listed_sql()), fetch_frame(con, _arrivals_sql()), fetch_frame(con, _starting_sql()),
+            fetch_frame(con, _check_first_sql()))
+
+
+def _no_pairs(con) -> str:
+    """An empty pairs table, for a caller with no scored pairs."""
+    con.execute(f"""CREATE OR REPLACE TEMP TABLE {NO_PAIRS} (source_l VARCHAR, record_id_l VARCHAR,
+                    source_r VARCHAR, record_id_r VARCHAR, match_probability DOUBLE)""")
+    return NO_PAIRS
+
+
+def _no_check_first_sql() -> str:
+    return """SELECT CAST(NULL AS VARCHAR) AS child_id, CAST(NULL AS VARCHAR) AS possible_match_child_id,
+                     CAST(NULL AS VARCHAR) AS possible_match_record, CAST(NULL AS VARCHAR) AS listed_record,
+                     CAST(NULL AS VARCHAR) AS possible_match_kind, CAST(NULL AS DOUBLE) AS possible_match_probability,
+                     CAST(NULL AS BIGINT) AS possible_matches
+              WHERE false"""
 
 
 def _identities_view(con, identities: str) -> None:
@@ -151,9 +180,10 @@ def _cases_sql(reference_date: dt.date) -> str:
 def _listed_sql() -> str:
     columns = ", ".join(f"n.{c}" for c in LIST_CONTRACT_COLUMNS)
     return f"""
-        SELECT {columns}, a.child_id IS NOT NULL AS arrived_from_abroad, a.arrival_date,
+        SELECT {columns}, a.child_id IS NOT NULL AS arrived_from_abroad, a.arrival_date, n.current_evidence,
                array_to_string(n.evidence_records, '; ') AS evidence_records
         FROM {LISTED} n LEFT JOIN {ARRIVALS} a USING (child_id)
+        WHERE NOT EXISTS (SELECT 1 FROM {CHECK_FIRST} k WHERE k.child_id = n.child_id)
         ORDER BY n.child_id
     """
 
@@ -161,14 +191,35 @@ def _listed_sql() -> str:
 def _arrivals_sql() -> str:
     columns = ", ".join(f"n.{c}" for c in LIST_CONTRACT_COLUMNS)
     return f"""
-        SELECT {columns}, a.arrival_date, a.arrival_record, a.known_only_by_arrival,
+        SELECT {columns}, a.arrival_date, a.arrival_record, a.known_only_by_arrival, n.current_evidence,
                array_to_string(n.evidence_records, '; ') AS evidence_records
         FROM {LISTED} n JOIN {ARRIVALS} a USING (child_id)
+        WHERE NOT EXISTS (SELECT 1 FROM {CHECK_FIRST} k WHERE k.child_id = n.child_id)
         ORDER BY n.child_id
     """
 
 
 def _starting_sql() -> str:
     columns = ", ".join(LIST_CONTRACT_COLUMNS)
-    return (f"SELECT {columns}, array_to_string(evidence_records, '; ') AS evidence_records "
+    return (f"SELECT {columns}, current_evidence, array_to_string(evidence_records, '; ') AS evidence_records "
             f"FROM {STARTING} ORDER BY child_id")
+
+
+def _check_first_sql() -> str:
+    """The listed children a pupil on roll may be: the list's columns, then the best possible match."""
+    columns = ", ".join(f"n.{c}" for c in LIST_CONTRACT_COLUMNS)
+    return f"""
+        SELECT {columns}, k.possible_match_child_id, k.possible_match_probability, k.possible_match_record,
+               k.listed_record, k.possible_match_kind, k.possible_matches,
+               'record ' || k.listed_record || ' may be the same child as pupil ' || k.possible_match_child_id
+                 || ' (record ' || k.possible_match_record || ', '
+                 || coalesce('match probability ' || printf('%.2f', k.possible_match_probability),
+                             'not scored, but the same date of birth, postcode and a name') || ')'
+                 || CASE WHEN k.possible_matches > 1 THEN ' or ' || (k.possible_matches - 1) || ' other pupil(s)'
+                         ELSE '' END
+                 || ': check whether the child is on that roll before contacting the family' AS check_reason,
+               a.child_id IS NOT NULL AS arrived_from_abroad,
+               n.current_evidence, array_to_string(n.evidence_records, '; ') AS evidence_records
+        FROM {LISTED} n JOIN {CHECK_FIRST} k USING (child_id) LEFT JOIN {ARRIVALS} a USING (child_id)
+        ORDER BY n.child_id
+    """

@@ -80,7 +80,3 @@ def test_the_chart_draws_one_line_per_phase_through_every_size(tmp_path):
     assert all(p.get("d").count("L") == 2 for p in lines)       # three sizes: a start and two segments
     assert len(list(svg.iter(f"{ns}circle"))) == 2 * len(chart.SERIES) * 3
 
-
-def test_a_size_beyond_the_generator_is_refused(tmp_path):
-    with pytest.raises(SystemExit):
-        run.world_for(run.GENERATOR_MAX + 1, tmp_path)

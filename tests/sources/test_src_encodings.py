@@ -35,15 +35,17 @@ def test_windows_1252_is_decoded(tmp_path):
     assert records["surname"].tolist() == ["O’Neill", "Müller"]
 
 
-@pytest.mark.parametrize("content", [
-    (HEADER + "R1,Zoë,Smith\r\n").encode("utf-16"),          # UTF-16 with its BOM
-    (HEADER + "R1,Zoë,Smith\r\n").encode("utf-16-le"),       # UTF-16 without a BOM
-    bytes(range(256)) * 4,                                     # binary
-    b"\xef\xbb\xbf" + HEADER.encode() + b"R1,Zo\x81,Smith\r\n",  # BOM promises UTF-8, then is not
+@pytest.mark.parametrize("content, message", [
+    ((HEADER + "R1,Zoë,Smith\r\n").encode("utf-16"), "is UTF-16 text"),                  # with its BOM
+    ((HEADER + "R1,Zoë,Smith\r\n").encode("utf-16-le"), "header row holds NUL bytes"),   # without a BOM
+    ((HEADER + "R1,Zoë,Smith\r\n").encode("utf-32"), "is UTF-32 text"),
+    (bytes(range(256)) * 4, "cannot be read as UTF-8 or Windows-1252 text"),              # binary
+    (b"\xef\xbb\xbf" + HEADER.encode() + b"R1,Zo\x81,Smith\r\n",                          # BOM promises UTF-8,
+     "cannot be read as UTF-8 or Windows-1252 text"),                                     # then is not
 ])
-def test_other_encodings_and_binary_are_refused(tmp_path, content):
+def test_other_encodings_and_binary_are_refused(tmp_path, content, message):
     path = tmp_path / "bad.csv"
     path.write_bytes(content)
-    with pytest.raises(ChildlinkError, match="cannot be read as UTF-8 or Windows-1252 text") as err:
+    with pytest.raises(ChildlinkError, match=message) as err:
         read(path)
     assert "bad.csv" in str(err.value)

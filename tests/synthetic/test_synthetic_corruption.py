@@ -26,6 +26,13 @@ def test_nhs_numbers_are_distinct_valid_and_in_the_test_range():
     assert all(nhs_number_is_valid(n) for n in numbers)
 
 
+def test_a_national_size_world_gets_distinct_valid_numbers_beyond_the_999_range():
+    numbers = pd.Series(identifiers.nhs_numbers(rng(), 1_000_000))
+    assert numbers.is_unique and len(numbers) == 1_000_000
+    assert numbers.str.match(r"^99\d{8}$").all()                  # 990-999: never issued
+    assert numbers.sample(2000, random_state=0).map(nhs_number_is_valid).all()
+
+
 def test_a_mistyped_digit_always_breaks_the_check():
     numbers = identifiers.nhs_numbers(rng(1), 2000)
     typed = identifiers.mistype_digit(rng(2), numbers, 3, 9)

@@ -50,3 +50,22 @@ def test_from_run_reads_the_parquet_files_and_refuses_a_missing_column(tmp_path)
         tmp_path / "identities.parquet")
     with pytest.raises(ChildlinkError, match="identities.parquet.*confidence"):
         identities_from_run(con, tmp_path)
+
+
+def test_possible_matches_are_the_pairs_across_identities_at_or_above_the_review_low(tmp_path):
+    con = link_workspace()
+    identities_from_link(con)
+    assert con.execute("""SELECT source_l, record_id_l, source_r, record_id_r, match_probability
+                          FROM trace_possible_matches""").fetchall() == [("gp", "G1", "education", "E1", 0.6)]
+    identities_from_link(con, review_low=0.7)      # the only cross-identity pair is below it
+    assert con.execute("SELECT count(*) FROM trace_possible_matches").fetchone()[0] == 0
+
+    con.execute("CREATE TABLE std_records AS SELECT source, record_id FROM link_input")
+    con.execute("SELECT source, record_id, child_id, confidence FROM identities").df().to_parquet(
+        tmp_path / "identities.parquet")
+    con.execute("""SELECT l.source AS source_l, l.record_id AS record_id_l, r.source AS source_r,
+                          r.record_id AS record_id_r, p.match_probability
+                   FROM pairs p JOIN link_input l ON l.rec_key = p.rec_key_l
+                   JOIN link_input r ON r.rec_key = p.rec_key_r""").df().to_parquet(tmp_path / "pairs.parquet")
+    identities_from_run(con, tmp_path, review_low=0.6)        # at the low end counts
+    assert con.execute("SELECT record_id_l, record_id_r FROM trace_possible_matches").fetchall() == [("G1", "E1")]

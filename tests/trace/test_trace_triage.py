@@ -91,9 +91,12 @@ def test_sen_scores_only_when_an_education_source_carries_it():
     referred(w, "B", "K_none", leaving="2026-10-01")
     without = ranked(w)
     assert without.sen.isna().all() and not without.risk_reasons.str.contains("special").any()
+    no_column = w.connect()             # a records table from before the optional field existed
+    no_column.execute("ALTER TABLE std_records DROP COLUMN IF EXISTS sen")
+    assert ranked(w, no_column).sen.isna().all()
 
     con = w.connect()
-    con.execute("ALTER TABLE std_records ADD COLUMN sen VARCHAR")
+    con.execute("ALTER TABLE std_records ADD COLUMN IF NOT EXISTS sen VARCHAR")
     con.execute("UPDATE std_records SET sen = CASE WHEN record_id = ? THEN 'K' ELSE 'N' END",
                 [w.records[0]["record_id"]])          # K = SEN support; N = none
     cases = ranked(w, con)

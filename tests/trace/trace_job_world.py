@@ -30,6 +30,7 @@ class JobWorld:
         self.links: list[tuple[str, str, str, float]] = []   # source, record_id, child_id, confidence
         self.pairs: list[tuple[str, str, float]] = []
         self.cases: list[dict] = []
+        self.review_band: tuple[float, float] | None = None   # None: the job's default
         self._n = 0
 
     def add(self, child: str | None, source_type: str, *, source: str | None = None, confidence: float = 0.99,
@@ -63,6 +64,8 @@ class JobWorld:
                 self.folder / "cme_cases.csv", index=False)
             lines.append("cme_cases: cme_cases.csv")
         lines += ["linkage:", f"  match_threshold: {THRESHOLD}"]
+        if self.review_band is not None:
+            lines.append(f"  review_band: [{self.review_band[0]}, {self.review_band[1]}]")
         (self.folder / "job.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
         self._write_run()
         return self.folder / "job.yaml"
