@@ -117,23 +117,30 @@ def rule_recall(con: duckdb.DuckDBPyConnection, table: str, truth: str, rule_set
     return pd.DataFrame(rows).assign(true_pairs=total)
 
 
-def analyse_job(job, *, truth: str | None = None) -> pd.DataFrame:
-    """Pairs each rule of ``job``'s rule set generates, alone and cumulatively; recall with ``truth``."""
+def analyse_job(job, *, truth: str | None = None, progress=None) -> pd.DataFrame:
+    """Pairs each rule of ``job``'s rule set generates, alone and cumulatively; recall with ``truth``.
+
+    ``progress`` (``linkage.progress.Progress``) hears reading, standardising and each step.
+    """
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
     from splink import DuckDBAPI
 
     from .model import create_model_input
     from .prepare import prepare
+    from .progress import PhaseTimer
     from .workspace import open_workspace
 
+    timer = PhaseTimer(progress)
     con = open_workspace()
-    prepare(job, con)
-    table = create_model_input(con, job.reference_date)
+    prepare(job, con, progress=timer)
+    with timer.phase("model input"):
+        table = create_model_input(con, job.reference_date)
     rule_set = load_rule_set(job.linkage.blocking_rules)
     db_api = DuckDBAPI(connection=con)
-    counts = count_comparisons_from_blocking_rules(
-        db_api.register(table), blocking_rules=rule_set.to_splink(), link_type="dedupe_only",
-        unique_id_column_name="rec_key", record_sample_proportion=1.0)
+    with timer.phase("count pairs per rule"):
+        counts = count_comparisons_from_blocking_rules(
+            db_api.register(table), blocking_rules=rule_set.to_splink(), link_type="dedupe_only",
+            unique_id_column_name="rec_key", record_sample_proportion=1.0)
     # Pair counts are marginal (pairs a rule adds beyond the rules before it), as scoring sees them.
     frame = pd.DataFrame({"rule": [r.name for r in rule_set.rules],
                           "new_pairs": [c["marginal_comparison_count"] for c in counts],
@@ -143,6 +150,7 @@ def analyse_job(job, *, truth: str | None = None) -> pd.DataFrame:
     if truth:
         from .evaluate.truth import read_truth
 
-        read_truth(con, truth)
-        frame = frame.merge(rule_recall(con, table, "truth", rule_set), on="rule")
+        with timer.phase("recall"):
+            read_truth(con, truth)
+            frame = frame.merge(rule_recall(con, table, "truth", rule_set), on="rule")
     return frame

@@ -20,6 +20,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
@@ -185,28 +186,37 @@ def check_model(model: dict) -> list[str]:
 
 
 def train(con: duckdb.DuckDBPyConnection, table: str, rule_set: RuleSet, *, seed: int,
-          max_pairs: int, label_column: str | None = None, fallback: Path | None = DEFAULT_MODEL
-          ) -> TrainingResult:
-    """Train the model on ``table``; fall back to ``fallback`` if the EM guard finds failure."""
+          max_pairs: int, label_column: str | None = None, fallback: Path | None = DEFAULT_MODEL,
+          progress: Callable[[int, int], None] | None = None) -> TrainingResult:
+    """Train the model on ``table``; fall back to ``fallback`` if the EM guard finds failure.
+
+    ``progress(done, total)`` hears each step: the prior, u, then each EM pass (or the labels).
+    """
     linker = make_linker(con, table, settings(rule_set))
     t = linker.training
+    passes = [] if label_column else ([(r.name, r.to_splink()) for r in rule_set.training] or
+                                      [("+".join(c), block_on(*c)) for c in DEFAULT_EM_PASSES])
+    steps = 2 + (len(passes) or 1)
+    report = progress or (lambda done, total: None)
+    report(0, steps)
     t.estimate_probability_two_random_records_match(list(PRIOR_RULES), recall=PRIOR_RECALL)
+    report(1, steps)
     t.estimate_u_using_random_sampling(max_pairs=max(max_pairs, 1_000_001), seed=seed)
+    report(2, steps)
     failed_passes: list[str] = []
-    passes: list = []
     if label_column:
         t.estimate_m_from_label_column(label_column)
+        report(3, steps)
         method = "supervised"
     else:
-        passes = [(r.name, r.to_splink()) for r in rule_set.training] or \
-                 [("+".join(c), block_on(*c)) for c in DEFAULT_EM_PASSES]
-        for name, rule in passes:
+        for step, (name, rule) in enumerate(passes, start=3):
             try:
                 t.estimate_parameters_using_expectation_maximisation(rule, max_pairs=max_pairs)
             except ValueError as exc:
                 # EM can push a probability to underflow (Splink refuses m < 1e-300); that pass
                 # is lost, the others still train, and the guard below judges the result.
                 failed_passes.append(f"EM pass '{name}' failed: {type(exc).__name__} in Splink's EM")
+            report(step, steps)
         method = "unsupervised"
     model = floor_m(linker.misc.save_model_to_json())
     problems = check_model(model)

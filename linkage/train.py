@@ -13,20 +13,23 @@ from .blocking import load_rule_set
 from .job import Job
 from .model import DEFAULT_MODEL, TrainingResult, create_model_input, save_model, train
 from .prepare import prepare
+from .progress import PhaseTimer, Progress
 from .evaluate.truth import read_truth
 from .workspace import open_workspace
 
 
 def train_job(job: Job, out: str | Path, *, truth: str | Path | None = None,
-              fallback: Path | None = DEFAULT_MODEL) -> TrainingResult:
+              fallback: Path | None = DEFAULT_MODEL, progress: Progress | None = None) -> TrainingResult:
     """Train on ``job``'s records and save the model JSON to ``out``.
 
     If training fails the EM guard, the ``fallback`` model is saved instead (and the result
     says so); with ``fallback=None`` the failed model is saved as it is.
     """
+    timer = PhaseTimer(progress)
     con = open_workspace()
-    prepare(job, con)
-    table = create_model_input(con, job.reference_date)
+    prepare(job, con, progress=timer)
+    with timer.phase("model input"):
+        table = create_model_input(con, job.reference_date)
     label_column = None
     if truth is not None:
         read_truth(con, truth)
@@ -34,7 +37,10 @@ def train_job(job: Job, out: str | Path, *, truth: str | Path | None = None,
                         select i.*, t.person_id from {table} i left join truth t using (source, record_id)
                         order by rec_key""")
         label_column = "person_id"
-    result = train(con, table, load_rule_set(job.linkage.blocking_rules), seed=job.linkage.seed,
-                   max_pairs=job.linkage.max_pairs_em, label_column=label_column, fallback=fallback)
-    save_model(result.model, out)
+    with timer.phase("train"):
+        result = train(con, table, load_rule_set(job.linkage.blocking_rules), seed=job.linkage.seed,
+                       max_pairs=job.linkage.max_pairs_em, label_column=label_column, fallback=fallback,
+                       progress=timer.counter("train"))
+    with timer.phase("save model"):
+        save_model(result.model, out)
     return result

@@ -243,7 +243,8 @@ def test_blocking(world):
     result = run("blocking", str(folder / "job.yaml"))
     pairs_so_far = int(result.stdout.strip().splitlines()[-1].split()[-2])
     rules = len(result.stdout.strip().splitlines()) - 1
-    assert_reported_and_summarised(result, ["count pairs per rule"],
+    assert_reported_and_summarised(result, ["read sources", "standardise", "read CME cases and postcode lookup",
+                                            "model input", "count pairs per rule"],
                                    f"counted {pairs_so_far:,} pairs from {rules} blocking rule(s)")
 
 
@@ -252,6 +253,9 @@ def test_train(world, tmp_path):
     folder, _ = world
     result = run("train", str(folder / "job.yaml"), "--out", str(tmp_path / "model.json"), quiet=True)
     assert_quiet(result, "trained a model (unsupervised)")
+    result = run("train", str(folder / "job.yaml"), "--out", str(tmp_path / "model.json"))
+    assert_reported_and_summarised(result, ["read sources", "standardise", "read CME cases and postcode lookup",
+                                            "model input", "train", "save model"], "trained a model (unsupervised)")
 
 
 @pytest.mark.slow

@@ -75,7 +75,7 @@ def _reject_nul_rows(raw: RawRows, record_id_column: str | None) -> RawRows:
         id_text = clean_text(raw.columns[record_id_column].filter(pa.array(nul)))
         ids = pc.if_else(pc.match_substring(id_text, "\x00"), pa.scalar(None, pa.string()), id_text)
     nul_rows = pd.DataFrame({"row_number": raw.row_numbers[nul],
-                             "record_id": pa.chunked_array([ids]).to_pandas().astype("string").to_numpy(),
+                             "record_id": ids.to_pandas().astype("string").to_numpy(),
                              "reason": pd.Series([NUL_BYTE] * int(nul.sum()), dtype="string")})
     broken = pd.concat([raw.broken, nul_rows], ignore_index=True).sort_values("row_number", ignore_index=True)
     keep = pa.array(~nul)

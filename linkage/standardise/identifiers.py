@@ -55,9 +55,10 @@ def nhs_check_digits(stems: np.ndarray) -> np.ndarray:
 
 
 # An NHS number Excel wrote in scientific notation ('9.43477E+09') has lost its last digits: it
-# is not 10 digits after cleaning, so it is flagged invalid and never used, rather than guessed
-# back into a number that may be someone else's. Even a form with every digit ('9.434765919E+09')
-# is not read back: the export that made it may have rounded other values too.
+# is not 10 digits after cleaning, so it is flagged invalid_nhs_number and never used, rather than
+# guessed back into a number that may be someone else's. Forms that still hold every digit
+# ('9.434765919E+09', '9434765919.0') are treated the same: one rule, and the flag tells the LA
+# to fix the export's column format.
 def nhs_clean_sql(text: str) -> str:
     """SQL: the text without spaces and hyphens."""
     return f"regexp_replace({text}, {literal(_NHS_SEPARATORS_CLASS)}, '', 'g')"

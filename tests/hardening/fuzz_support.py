@@ -23,10 +23,12 @@ from linkage.schema import CANONICAL_FIELDS
 
 
 def fuzz_settings(examples: int, *, slow_cap: int | None = None) -> settings:
-    """``examples`` generated cases in the default run; the profile's count (--slow) when larger,
-    up to ``slow_cap`` (for properties whose every example is already a large batch)."""
-    count = max(examples, settings.default.max_examples)
-    return settings(max_examples=min(count, slow_cap) if slow_cap else count)
+    """``examples`` generated cases in the default run; with --slow, the slow profile's count
+    (tests/conftest.py), up to ``slow_cap`` for properties whose every example is a large batch."""
+    slow = settings.get_profile("childlink-slow").max_examples
+    if settings.default.max_examples < slow:
+        return settings(max_examples=examples)
+    return settings(max_examples=min(max(examples, slow), slow_cap or slow))
 
 
 def outcome(label: str) -> None:
@@ -168,7 +170,7 @@ def csv_case(draw, *, long_fields: bool = True) -> tuple[bytes, list[str], list[
     names = draw(header())
     rows = draw(rows_for(len(names), long_fields=long_fields))
     data = csv_bytes(names, rows, encoding=draw(st.sampled_from(["utf-8", "utf-8-sig", "cp1252"])),
-                     newline=draw(st.sampled_from(["\r\n", "\n"])), quote_all=draw(st.booleans()),
+                     newline=draw(st.sampled_from(["\r\n", "\n", "\r"])), quote_all=draw(st.booleans()),
                      final_newline=draw(st.booleans()) or not rows or rows[-1] == [])
     return data, names, rows
 
@@ -218,7 +220,7 @@ def write(path: Path, data: bytes) -> Path:
 
 
 # ---------------------------------------------------------------- Parquet columns
-def _column_of(kind: str, n: int) -> st.SearchStrategy:
+def _column_of(n: int) -> st.SearchStrategy:
     """A pyarrow array of ``n`` values of one type, with nulls and edge values."""
     import pyarrow as pa
 
@@ -258,5 +260,5 @@ def parquet_case(draw):
 
     names = draw(header())
     n = draw(st.integers(0, 20))
-    arrays = [draw(_column_of("", n)) for _ in names]
+    arrays = [draw(_column_of(n)) for _ in names]
     return pa.Table.from_arrays(arrays, names=names), n

@@ -49,7 +49,7 @@ SMALL_TEXT_FILE = st.one_of(st.none(), st.binary(max_size=80),
                             st.just(b"postcode_district,la_code\nB1,330\n"))
 
 
-@fuzz_settings(25, slow_cap=1_000)
+@fuzz_settings(30, slow_cap=500)
 @given(source=CSV_SOURCE, cme=SMALL_TEXT_FILE, lookup=SMALL_TEXT_FILE)
 def test_validate_never_shows_a_traceback_for_csv(tmp_path, source, cme, lookup):
     write(tmp_path / "src.csv", source)
@@ -58,7 +58,7 @@ def test_validate_never_shows_a_traceback_for_csv(tmp_path, source, cme, lookup)
     _check_clean_exit(result, [str(tmp_path)])
 
 
-@fuzz_settings(10, slow_cap=500)
+@fuzz_settings(15, slow_cap=200)
 @given(case=parquet_case())
 def test_validate_never_shows_a_traceback_for_parquet(tmp_path, case):
     import pyarrow.parquet as pq

@@ -21,7 +21,7 @@ from linkage.sources import read_source
 FIRST_ROW = 1       # Parquet has no header row
 
 
-@fuzz_settings(300)
+@fuzz_settings(200)
 @given(case=parquet_case(), source_type=st.sampled_from(SOURCE_TYPES))
 def test_every_parquet_row_is_a_record_or_a_reject(tmp_path, case, source_type):
     table, n_rows = case

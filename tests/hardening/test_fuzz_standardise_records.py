@@ -41,7 +41,7 @@ def con():
     connection.close()
 
 
-@fuzz_settings(20, slow_cap=500)
+@fuzz_settings(8, slow_cap=300)
 @given(table=records_table(), formats=st.sampled_from([None, {"a": "%d/%m/%Y"}, {"b": "%Y%m%d"}]))
 def test_standardise_keeps_every_record_and_is_idempotent(con, table, formats):
     con.register("fuzz_records", table)

@@ -30,7 +30,7 @@ from linkage.standardise.sqltext import raw_text
 ANY_TEXT = st.one_of(field_text(), st.text(), st.text(alphabet=st.characters(codec="utf-8"), max_size=40))
 BATCH = st.lists(ANY_TEXT, min_size=1, max_size=60)
 # Each example is a batch of up to 60 values: SQL examples cost one query each, whatever the batch size.
-SQL_EXAMPLES, SQL_SLOW_CAP = 60, 2_000
+SQL_EXAMPLES, SQL_SLOW_CAP = 30, 1_000
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +51,7 @@ def _sql(con, values: list[str], **expressions: str) -> dict[str, list]:
     return {name: frame.column(name).to_pylist() for name in expressions}
 
 
-@fuzz_settings(300)
+@fuzz_settings(200, slow_cap=5_000)
 @given(values=BATCH)
 def test_name_rules_are_total_and_idempotent(values):
     for value in values:
