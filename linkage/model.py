@@ -218,7 +218,7 @@ def train(con: duckdb.DuckDBPyConnection, table: str, rule_set: RuleSet, *, seed
                 failed_passes.append(f"EM pass '{name}' failed: {type(exc).__name__} in Splink's EM")
             report(step, steps)
         method = "unsupervised"
-    model = floor_m(linker.misc.save_model_to_json())
+    model = fill_unobserved_u(con, table, floor_m(linker.misc.save_model_to_json()))
     problems = check_model(model)
     if label_column is None and len(failed_passes) == len(passes):
         problems = failed_passes + problems
@@ -226,6 +226,45 @@ def train(con: duckdb.DuckDBPyConnection, table: str, rule_set: RuleSet, *, seed
         return TrainingResult(model=load_model(fallback), problems=problems, fell_back=True, method=method,
                               notes=failed_passes)
     return TrainingResult(model=model, problems=problems, method=method, notes=failed_passes)
+
+
+# Identifier comparisons whose agreement level random sampling may never observe: in half a
+# million records, two random records almost never share an NHS number, so the sample holds no
+# such pair and Splink leaves u empty. Column, and whether it holds a list (UPNs).
+IDENTIFIER_COLUMNS = {"nhs_number": ("nhs_number_std", False), "upn": ("upn_ids", True),
+                      "passport": ("passport_std", False)}
+
+
+def fill_unobserved_u(con: duckdb.DuckDBPyConnection, table: str, model: dict) -> dict:
+    """The model with each identifier's unobserved agreement u counted exactly instead.
+
+    u is the share of all pairs of records holding the identifier that share a value: the
+    same quantity random sampling estimates, counted with one GROUP BY. Where no two records
+    share one, half a pair is counted (a bound, not zero, so the weight stays finite). The
+    other levels' u are scaled so the levels still sum to one. With fewer than two records
+    holding the identifier nothing can be counted and u stays empty (the EM guard reports it).
+    """
+    for comp in model["comparisons"]:
+        spec = IDENTIFIER_COLUMNS.get(comp["output_column_name"])
+        levels = [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")]
+        if spec is None or levels[0].get("u_probability") is not None:
+            continue
+        column, is_list = spec
+        held = f"len({column}) > 0" if is_list else f"{column} IS NOT NULL"
+        value = f"unnest({column})" if is_list else column
+        holders, sharing = con.execute(f"""
+            WITH v AS (SELECT {value} AS v FROM {table} WHERE {held}),
+                 g AS (SELECT count(*) AS n FROM v GROUP BY v)
+            SELECT (SELECT count(*) FROM {table} WHERE {held}), coalesce(sum(n * (n - 1) / 2), 0) FROM g
+        """).fetchall()[0]
+        if holders < 2:
+            continue
+        u = max(float(sharing), 0.5) / (holders * (holders - 1) / 2)
+        levels[0]["u_probability"] = u
+        rest = sum(lv.get("u_probability") or 0.0 for lv in levels[1:])
+        for lv in levels[1:]:
+            lv["u_probability"] = (1 - u) * (lv.get("u_probability") or 0.0) / rest if rest else (1 - u) / (len(levels) - 1)
+    return model
 
 
 def floor_m(model: dict, floor: float = M_FLOOR) -> dict:

@@ -25,6 +25,28 @@ def generate_world(folder: Path, *, children: int = 300, seed: int = 7) -> Path:
     return folder
 
 
+def link_a_world(base: Path, *, seed: int) -> Path:
+    """A generated world in ``base/world`` linked once in-process (job ``base/job.yaml``, workspace
+    ``base/ws``, outputs ``base/out``): the 'previous run' of a fault test. Returns the world."""
+    from click.testing import CliRunner
+
+    from cli import main
+
+    world = generate_world(base / "world", seed=seed)
+    job = job_file(world, base / "ws", "job")
+    result = CliRunner().invoke(main, ["link", str(job), "--out", str(base / "out"), "--quiet"])
+    assert result.exit_code == 0, result.output
+    return world
+
+
+def copy_of_run(world: Path, base: Path, tmp_path: Path) -> tuple[Path, Path, Path]:
+    """(job, workspace, outputs): a copy in ``tmp_path`` of the workspace and outputs of the run
+    in ``base``, with a job file that uses the copy, so one test cannot spoil another's."""
+    shutil.copytree(base / "ws", tmp_path / "ws")
+    shutil.copytree(base / "out", tmp_path / "out")
+    return job_file(world, tmp_path / "ws", f"job_{tmp_path.name}"), tmp_path / "ws", tmp_path / "out"
+
+
 def job_file(world: Path, workspace: Path, name: str, folder: Path | None = None) -> Path:
     """A copy of the world's job file (absolute paths) whose workspace is ``workspace``, written
     as ``<folder>/<name>.yaml`` (folder: beside the world)."""
@@ -80,6 +102,16 @@ def run_in_namespace(script: str, timeout: float = 180) -> subprocess.CompletedP
            "CHILDLINK": f"{shlex.quote(sys.executable)} {shlex.quote(str(ROOT / 'cli.py'))}"}
     return subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "sh", "-c", script],
                           env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def cli_run_in_namespace(script: str, log: Path) -> subprocess.CompletedProcess:
+    """Runs the shell ``script`` in a private mount namespace; the script records one CLI run's exit
+    code in ``log/code`` and its stderr in ``log/stderr``. Returns that CLI run, for
+    ``assert_one_clear_line`` to judge."""
+    outer = run_in_namespace(script)
+    assert outer.returncode == 0, outer.stderr
+    return subprocess.CompletedProcess(script, int((log / "code").read_text()), stdout=outer.stdout,
+                                       stderr=(log / "stderr").read_text())
 
 
 def run_cli_in_namespace(setup: str, *args: str) -> subprocess.CompletedProcess:

@@ -8,7 +8,6 @@ and ``linkage.faults.checkpoint`` SIGKILLs it at that point (no clean-up code ru
 
 from __future__ import annotations
 
-import shutil
 import signal
 import sqlite3
 import subprocess
@@ -22,7 +21,7 @@ import pytest
 from linkage.faults import FAULT_ENV
 from linkage.review.store import STORE_NAME, DecisionStore, PairKey
 
-from fault_support import ROOT, generate_world, job_file, run_cli, snapshot
+from fault_support import ROOT, copy_of_run, generate_world, job_file, run_cli, snapshot
 
 KILLED = -signal.SIGKILL
 
@@ -41,10 +40,7 @@ def first_run(tmp_path_factory):
 @pytest.fixture()
 def linked(first_run, tmp_path):
     """A copy of the first run's workspace and outputs for one test, with a job file that uses it."""
-    world, base = first_run
-    shutil.copytree(base / "ws", tmp_path / "ws")
-    shutil.copytree(base / "out", tmp_path / "out")
-    return job_file(world, tmp_path / "ws", f"job_{tmp_path.name}"), tmp_path / "ws", tmp_path / "out"
+    return copy_of_run(*first_run, tmp_path)
 
 
 def link(job, out, fault: str | None = None) -> subprocess.CompletedProcess:

@@ -8,6 +8,7 @@ import os
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Callable
 
 import duckdb
 import pandas as pd
@@ -15,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
-from fault_support import assert_one_clear_line, generate_world, job_file, snapshot
+from fault_support import assert_one_clear_line, job_file, link_a_world, snapshot
 from linkage.review.store import STORE_NAME, DecisionStore, PairKey
 from linkage.workspace import SCHEMA_VERSION
 
@@ -24,10 +25,7 @@ from linkage.workspace import SCHEMA_VERSION
 def first_run(tmp_path_factory):
     """A world linked once, with two review decisions in its store."""
     base = tmp_path_factory.mktemp("integrity")
-    world = generate_world(base / "world", seed=13)
-    job = job_file(world, base / "ws", "job")
-    result = CliRunner().invoke(main, ["link", str(job), "--out", str(base / "out"), "--quiet"])
-    assert result.exit_code == 0, result.output
+    world = link_a_world(base, seed=13)
     pairs = pd.read_parquet(base / "out" / "pairs.parquet").sort_values("match_weight").tail(2)
     store = DecisionStore(base / "ws" / STORE_NAME)
     for row, decision in zip(pairs.itertuples(), ("same", "different")):
@@ -49,9 +47,29 @@ def copy(first_run, tmp_path):
     return job_file(world, tmp_path / "ws", f"job_{tmp_path.name}"), tmp_path / "ws"
 
 
+def assert_each_refused(commands: list[list[str]], path: Path, damage: str, state: Callable[[], object]) -> None:
+    """Each CLI command is refused with one clear line naming ``path`` (saying "newer" for a newer
+    schema) and leaves ``state()`` (what must not be migrated, repaired or overwritten) as it was."""
+    before = state()
+    runner = CliRunner()
+    for args in commands:
+        line = assert_one_clear_line(runner.invoke(main, args), names=path)
+        if damage == "newer schema version":
+            assert "newer than this childlink" in line
+        assert state() == before, args
+
+
 def _garbled_tail(data: bytes) -> bytes:
     half = len(data) // 2
     return data[:half] + os.urandom(len(data) - half)
+
+
+# Damage any database file can suffer (a disk fault, a half-finished copy), for both kinds of file.
+BYTE_DAMAGE = {
+    "truncated to half": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    "random bytes": lambda p: p.write_bytes(os.urandom(p.stat().st_size)),
+    "second half random": lambda p: p.write_bytes(_garbled_tail(p.read_bytes())),
+}
 
 
 def _foreign_duckdb(path: Path) -> None:
@@ -68,10 +86,8 @@ def _newer_workspace(path: Path) -> None:
 
 
 WORKSPACE_DAMAGE = {
-    "truncated to half": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
+    **BYTE_DAMAGE,
     "truncated to 4 KB": lambda p: p.write_bytes(p.read_bytes()[:4096]),
-    "random bytes": lambda p: p.write_bytes(os.urandom(p.stat().st_size)),
-    "second half random": lambda p: p.write_bytes(_garbled_tail(p.read_bytes())),
     "another DuckDB database": _foreign_duckdb,
     "newer schema version": _newer_workspace,
 }
@@ -82,14 +98,9 @@ def test_a_bad_workspace_is_refused_and_left_as_it_is(copy, tmp_path, damage):
     job, workspace = copy
     path = workspace / "workspace.duckdb"
     WORKSPACE_DAMAGE[damage](path)
-    before = snapshot(workspace)
-    runner = CliRunner()
     # link looks at the workspace before its work (a damaged block deeper in is met when it saves)
-    for args in (["ids", "log", str(job)], ["link", str(job), "--out", str(tmp_path / "out"), "--quiet"]):
-        line = assert_one_clear_line(runner.invoke(main, args), names=path)
-        if damage == "newer schema version":
-            assert "newer than this childlink" in line
-        assert snapshot(workspace) == before, args     # not migrated, repaired or overwritten
+    assert_each_refused([["ids", "log", str(job)], ["link", str(job), "--out", str(tmp_path / "out"), "--quiet"]],
+                        path, damage, state=lambda: snapshot(workspace))
 
 
 def _newer_store(path: Path) -> None:
@@ -110,9 +121,7 @@ def _foreign_sqlite(path: Path) -> None:
 
 
 STORE_DAMAGE = {
-    "truncated to half": lambda p: p.write_bytes(p.read_bytes()[: p.stat().st_size // 2]),
-    "random bytes": lambda p: p.write_bytes(os.urandom(p.stat().st_size)),
-    "second half random": lambda p: p.write_bytes(_garbled_tail(p.read_bytes())),
+    **BYTE_DAMAGE,
     "another SQLite database": _foreign_sqlite,
     "newer schema version": _newer_store,
 }
@@ -123,14 +132,9 @@ def test_a_bad_review_store_is_refused_and_left_as_it_is(copy, tmp_path, damage)
     job, workspace = copy
     path = workspace / STORE_NAME
     STORE_DAMAGE[damage](path)
-    content = path.read_bytes()
-    runner = CliRunner()
-    for args in (["review", "export", str(job), "--out", str(tmp_path / "labels.csv")],
-                 ["link", str(job), "--out", str(tmp_path / "out"), "--quiet"]):
-        line = assert_one_clear_line(runner.invoke(main, args), names=path)
-        if damage == "newer schema version":
-            assert "newer than this childlink" in line
-        assert path.read_bytes() == content, args
+    assert_each_refused([["review", "export", str(job), "--out", str(tmp_path / "labels.csv")],
+                         ["link", str(job), "--out", str(tmp_path / "out"), "--quiet"]],
+                        path, damage, state=path.read_bytes)
     assert not (tmp_path / "labels.csv").exists() and not (tmp_path / "out" / "identities.csv").exists()
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from linkage.blocking import load_rule_set
 from linkage.errors import ChildlinkError
-from linkage.model import DEFAULT_MODEL, M_FLOOR, check_model, floor_m, load_model, train
+from linkage.model import DEFAULT_MODEL, M_FLOOR, check_model, fill_unobserved_u, floor_m, load_model, train
 
 
 @pytest.fixture(scope="module")
@@ -53,6 +53,29 @@ def test_floor_lifts_untrained_m_but_not_fixed_ones(default_model):
     floor_m(model)
     assert lv["m_probability"] == M_FLOOR
     assert fixed["m_probability"] == before < M_FLOOR
+
+
+def test_an_identifier_agreement_sampling_never_saw_gets_u_from_an_exact_count(default_model):
+    import duckdb
+
+    con = duckdb.connect()
+    # 5 records hold an NHS number, two share one: 1 sharing pair of 10. UPNs: 3 records, one
+    # value in two lists: 1 of 3. Passports: a single holder, nothing to count.
+    con.execute("""create table t as select * from (values
+        ('9990000018', ['A1', 'B1'], 'P1'), ('9990000018', ['A1'], null), ('9990000026', ['C1'], null),
+        ('9990000034', [], null), ('9990000042', null, null), (null, null, null))
+        v(nhs_number_std, upn_ids, passport_std)""")
+    model = copy.deepcopy(default_model)
+    for comp in model["comparisons"]:
+        if comp["output_column_name"] in ("nhs_number", "upn", "passport"):
+            [lv for lv in comp["comparison_levels"] if not lv.get("is_null_level")][0]["u_probability"] = None
+    filled = {c["output_column_name"]: [lv["u_probability"] for lv in c["comparison_levels"] if not lv.get("is_null_level")]
+              for c in fill_unobserved_u(con, "t", model)["comparisons"]}
+    assert filled["nhs_number"][0] == pytest.approx(1 / 10) and sum(filled["nhs_number"]) == pytest.approx(1)
+    assert filled["upn"][0] == pytest.approx(1 / 3) and sum(filled["upn"]) == pytest.approx(1)
+    assert filled["passport"][0] is None                       # one holder: left for the guard to report
+    untouched = {c["output_column_name"]: c for c in default_model["comparisons"]}["forename"]
+    assert {c["output_column_name"]: c for c in model["comparisons"]}["forename"] == untouched
 
 
 def test_failed_training_falls_back_to_the_default_model(tmp_path, monkeypatch):
