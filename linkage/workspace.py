@@ -22,8 +22,11 @@ refused, and so is a damaged file or a DuckDB file that is not a workspace (neve
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
+import shutil
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Iterator
@@ -40,12 +43,45 @@ LOCK_WAIT_SECONDS = 300.0
 _LOCK_POLL_SECONDS = 0.2
 
 
+# DuckDB may hold this share of the machine's memory before it spills to disk (its own default is
+# 80%, which left no room for Python, pyarrow and the page cache: a million children peaked at 13 GB).
+MEMORY_SHARE = 0.35
+MEMORY_LIMIT_ENV = "CHILDLINK_MEMORY_LIMIT"     # e.g. "6GB": overrides the share
+_spill_dir: str | None = None
+
+
+def memory_limit() -> str:
+    """DuckDB's memory limit for a run: ``CHILDLINK_MEMORY_LIMIT``, else MEMORY_SHARE of physical memory."""
+    if os.environ.get(MEMORY_LIMIT_ENV):
+        return os.environ[MEMORY_LIMIT_ENV]
+    try:
+        physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return "80%"                           # DuckDB's own default where the size is unknown
+    return f"{max(int(physical * MEMORY_SHARE) // 2**20, 1024)}MB"
+
+
+def spill_dir() -> str:
+    """A private folder (mode 0700, removed at exit) for DuckDB's spill files: they hold records,
+    so never DuckDB's default ``.tmp`` in whatever folder the command was started from."""
+    global _spill_dir
+    if _spill_dir is None:
+        _spill_dir = tempfile.mkdtemp(prefix="childlink-spill-")
+        atexit.register(shutil.rmtree, _spill_dir, ignore_errors=True)
+    return _spill_dir
+
+
 def open_workspace(path: str | Path | None = None, *, threads: int | None = None) -> duckdb.DuckDBPyConnection:
     """Open a DuckDB connection configured for linkage work on a laptop-class machine."""
     con = duckdb.connect(str(path) if path else ":memory:")
     con.execute(f"SET threads = {int(threads or os.cpu_count() or 2)}")
     # Insertion order keeps outputs deterministic for identical input.
     con.execute("SET preserve_insertion_order = true")
+    try:
+        con.execute("SET memory_limit = ?", [memory_limit()])
+    except duckdb.Error:
+        raise ChildlinkError(f"{MEMORY_LIMIT_ENV} must be a size such as 6GB or 500MB") from None
+    con.execute("SET temp_directory = ?", [spill_dir()])
     return con
 
 

@@ -69,34 +69,35 @@ LOOKUP_FILE = st.sampled_from(["postcode_district", "postcode"]).flatmap(lambda 
     _mostly(st.integers(0, 999).map(str), field_text())]))
 
 
+def _read_or_refuse(reader, tmp_path, con, data: bytes, name: str, job_key: str) -> str | None:
+    """The table ``reader`` made of the file, or None after checking the refusal names the file."""
+    path = write(tmp_path / name, data)
+    try:
+        table = reader(con, _job(tmp_path, **{job_key: path}))
+    except ChildlinkError as exc:
+        assert str(exc).startswith(str(path))
+        outcome("refused: " + str(exc)[len(str(path)):].split(":")[0])
+        return None
+    outcome("read")
+    return table
+
+
 @fuzz_settings(200)
 @given(case=CASE_FILE)
 def test_cme_cases_are_all_read_or_one_clear_error(tmp_path, con, case):
     data, rows = case
-    path = write(tmp_path / "cases.csv", data)
-    try:
-        table = read_cme_cases(con, _job(tmp_path, cme_cases=path))
-    except ChildlinkError as exc:
-        assert str(exc).startswith(str(path))
-        outcome("refused: " + str(exc)[len(str(path)):].split(":")[0])
-        return
-    outcome("read")
-    n, ids = con.execute(f"SELECT count(*), count(DISTINCT case_id) FROM {table}").fetchall()[0]
-    assert n == ids == _non_blank(rows)
+    table = _read_or_refuse(read_cme_cases, tmp_path, con, data, "cases.csv", "cme_cases")
+    if table is not None:
+        n, ids = con.execute(f"SELECT count(*), count(DISTINCT case_id) FROM {table}").fetchall()[0]
+        assert n == ids == _non_blank(rows)
 
 
 @fuzz_settings(200)
 @given(case=LOOKUP_FILE)
 def test_postcode_lookup_rows_are_all_read_or_one_clear_error(tmp_path, con, case):
     data, rows = case
-    path = write(tmp_path / "lookup.csv", data)
-    try:
-        table = read_postcode_lookup(con, _job(tmp_path, postcode_lookup=path))
-    except ChildlinkError as exc:
-        assert str(exc).startswith(str(path))
-        outcome("refused: " + str(exc)[len(str(path)):].split(":")[0])
-        return
-    outcome("read")
-    # Repeated rows collapse to one (DISTINCT); every distinct non-blank row is there.
-    n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
-    assert (n == 0) == (_non_blank(rows) == 0) and n <= _non_blank(rows)
+    table = _read_or_refuse(read_postcode_lookup, tmp_path, con, data, "lookup.csv", "postcode_lookup")
+    if table is not None:
+        # Repeated rows collapse to one (DISTINCT); every distinct non-blank row is there.
+        n = con.execute(f"SELECT count(*) FROM {table}").fetchall()[0][0]
+        assert (n == 0) == (_non_blank(rows) == 0) and n <= _non_blank(rows)

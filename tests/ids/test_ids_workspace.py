@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
 import time
+from pathlib import Path
 
 import pytest
 
@@ -128,3 +130,26 @@ def test_the_workspace_is_readable_by_its_owner_only(tmp_path):
     with attached(open_workspace(), path):
         pass
     assert path.stat().st_mode & 0o077 == 0 and path.parent.stat().st_mode & 0o077 == 0
+
+
+def test_duckdb_is_capped_below_the_machine_and_spills_to_a_private_folder(monkeypatch):
+    from linkage.workspace import MEMORY_LIMIT_ENV, open_workspace
+
+    monkeypatch.delenv(MEMORY_LIMIT_ENV, raising=False)
+    limit, spill = open_workspace().execute(
+        "SELECT current_setting('memory_limit'), current_setting('temp_directory')").fetchall()[0]
+    physical = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    number, unit = limit.split()
+    assert float(number) * {"MiB": 2**20, "GiB": 2**30}[unit] < 0.5 * physical
+    assert Path(spill).is_dir() and Path(spill).stat().st_mode & 0o077 == 0    # nobody else reads spilled records
+    assert Path.cwd() not in Path(spill).parents
+
+
+def test_the_memory_limit_can_be_set_and_a_bad_one_is_one_clear_error(monkeypatch):
+    from linkage.workspace import MEMORY_LIMIT_ENV, open_workspace
+
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "1500MB")
+    assert open_workspace().execute("SELECT current_setting('memory_limit')").fetchall()[0][0] == "1.3 GiB"
+    monkeypatch.setenv(MEMORY_LIMIT_ENV, "lots")
+    with pytest.raises(ChildlinkError, match=MEMORY_LIMIT_ENV):
+        open_workspace()
