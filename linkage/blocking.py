@@ -125,16 +125,11 @@ def analyse_job(job, *, truth: str | None = None, progress=None) -> pd.DataFrame
     from splink.blocking_analysis import count_comparisons_from_blocking_rules
     from splink import DuckDBAPI
 
-    from .model import create_model_input
-    from .prepare import prepare
+    from .model import read_model_input
     from .progress import PhaseTimer
-    from .workspace import open_workspace
 
     timer = PhaseTimer(progress)
-    con = open_workspace()
-    prepare(job, con, progress=timer)
-    with timer.phase("model input"):
-        table = create_model_input(con, job.reference_date)
+    con, table = read_model_input(job, timer)
     rule_set = load_rule_set(job.linkage.blocking_rules)
     db_api = DuckDBAPI(connection=con)
     with timer.phase("count pairs per rule"):

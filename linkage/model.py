@@ -57,6 +57,18 @@ DEFAULT_EM_PASSES = (("dob_date",), ("forename_phonetic", "surname_phonetic"))
 ADULT_AGE, CHILD_AGE = 18, 16
 
 
+def read_model_input(job, timer) -> tuple[duckdb.DuckDBPyConnection, str]:
+    """A fresh in-memory workspace holding ``job``'s records read, standardised and keyed for the
+    model (``train`` and ``blocking`` start here); ``timer`` (a ``PhaseTimer``) times each phase."""
+    from .prepare import prepare
+    from .workspace import open_workspace
+
+    con = open_workspace()
+    prepare(job, con, progress=timer)
+    with timer.phase("model input"):
+        return con, create_model_input(con, job.reference_date)
+
+
 def create_model_input(con: duckdb.DuckDBPyConnection, reference_date, std_records: str = "std_records",
                        out: str = "link_input") -> str:
     """The table the model reads: an integer key per record plus the compared columns.

@@ -11,11 +11,9 @@ from pathlib import Path
 
 from .blocking import load_rule_set
 from .job import Job
-from .model import DEFAULT_MODEL, TrainingResult, create_model_input, save_model, train
-from .prepare import prepare
+from .model import DEFAULT_MODEL, TrainingResult, read_model_input, save_model, train
 from .progress import PhaseTimer, Progress
 from .evaluate.truth import read_truth
-from .workspace import open_workspace
 
 
 def train_job(job: Job, out: str | Path, *, truth: str | Path | None = None,
@@ -26,10 +24,7 @@ def train_job(job: Job, out: str | Path, *, truth: str | Path | None = None,
     says so); with ``fallback=None`` the failed model is saved as it is.
     """
     timer = PhaseTimer(progress)
-    con = open_workspace()
-    prepare(job, con, progress=timer)
-    with timer.phase("model input"):
-        table = create_model_input(con, job.reference_date)
+    con, table = read_model_input(job, timer)
     label_column = None
     if truth is not None:
         read_truth(con, truth)
