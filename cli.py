@@ -202,7 +202,7 @@ def train(job: str, out: str, truth: str | None, quiet: bool) -> None:
 @click.option("--out", type=click.Path(file_okay=False), required=True, help="Folder for the outputs.")
 @click.option("--model", type=click.Path(dir_okay=False), help="Model JSON (default: the job's, else models/default.json).")
 @click.option("--chunks", type=click.IntRange(1, 64),
-              help="Score in CHUNKS x CHUNKS blocks to bound memory (default: one per 500,000 records).")
+              help="Score in CHUNKS x CHUNKS blocks to bound memory (default: one per 1,500,000 records).")
 @click.option("--truth", type=click.Path(dir_okay=False),
               help="truth.csv: after linking, score the run and put the figures in the report.")
 @_quiet_option

@@ -94,7 +94,7 @@ def link(job: Job, out_dir: str | Path, *, model_path: str | Path | None = None,
     last run are standardised and scored (``linkage.incremental``); the identities are those a full
     run would give.
 
-    ``chunks`` (slices per side when scoring) defaults to one per 500,000 records (``score.auto_chunks``).
+    ``chunks`` (slices per side when scoring) defaults to one per 1,500,000 records (``score.auto_chunks``).
     ``backend="spark"`` scores the pairs on Spark (``linkage.spark``) instead of DuckDB.
 
     With ``truth`` (evaluation only: it is read after linking and never informs it), the run

@@ -29,7 +29,7 @@ def test_auto_chunks_grow_with_records_and_stay_bounded():
     assert auto_chunks(0) == 1
     assert auto_chunks(RECORDS_PER_CHUNK) == 1
     assert auto_chunks(RECORDS_PER_CHUNK + 1) == 2
-    assert auto_chunks(1_282_240) == 3
+    assert auto_chunks(1_282_240) == 1 and auto_chunks(5_128_459) == 4    # the 250k and 1M worlds
     assert auto_chunks(10**12) == MAX_CHUNKS
 
 
