@@ -23,6 +23,7 @@ from .blocking import load_rule_set
 from .errors import ChildlinkError
 from .job import Job
 from .model import create_model_input, level_labels
+from .progress import PhaseTimer
 from .schema import CANONICAL_FIELDS
 from .score import COMPARISON_NAMES
 from .standardise import standardise_records
@@ -164,14 +165,9 @@ def find_child(job: Job, *, forename: str, surname: str, dob: str, postcode: str
     """
     query = {"forename": forename, "surname": surname, "dob": dob, "postcode": postcode, "sex": sex}
     _check_query(query)
-    start = clock = time.perf_counter()
-    timings: dict[str, float] = {}
-
-    def lap(name: str) -> None:
-        nonlocal clock
-        now = time.perf_counter()
-        timings[name], clock = now - clock, now
-
+    start = time.perf_counter()
+    timer = PhaseTimer()
+    timer.start("standardise and block")
     con = open_workspace()
     with attached(con, workspace_file(job), read_only=True) as ws:
         if not has_table(con, ws, "identities"):
@@ -183,16 +179,16 @@ def find_child(job: Job, *, forename: str, surname: str, dob: str, postcode: str
             raise ChildlinkError("the date of birth is not a date (use YYYY-MM-DD or DD/MM/YYYY)", column="dob")
         query_key, n = _candidates(con, job, ws)
         tf_tables = _term_frequencies(con, ws, model)
-        lap("standardise and block")
         candidates: list[Candidate] = []
         if n:
+            timer.start("score")
             _score(con, model, tf_tables, query_key)
-            lap("score")
+            timer.start("rank")
             candidates = _best_per_identity(con, ws, model, limit, min_probability)
-            lap("rank")
+        timer.stop()
     con.close()
     return FindResult(candidates=candidates, records_compared=n, seconds=time.perf_counter() - start,
-                      timings=timings)
+                      timings=timer.timings)
 
 
 def format_result(result: FindResult) -> str:
